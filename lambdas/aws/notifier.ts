@@ -1,0 +1,31 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ConnectionNotifier, PostResult } from '../core/ports';
+import type { ServerEvent } from '../protocol/frames';
+
+/** Posts through the @connections API. Its endpoint comes from configuration: a custom domain changes it. */
+export class ManagementApiNotifier implements ConnectionNotifier {
+  private readonly client: ApiGatewayManagementApiClient;
+
+  constructor(endpoint: string) {
+    this.client = new ApiGatewayManagementApiClient({ endpoint });
+  }
+
+  async post(connectionId: string, event: ServerEvent): Promise<PostResult> {
+    try {
+      await this.client.send(
+        new PostToConnectionCommand({
+          ConnectionId: connectionId,
+          Data: new TextEncoder().encode(JSON.stringify(event)),
+        }),
+      );
+      return 'sent';
+    } catch (error) {
+      // SDK v3 errors carry `name` and `$metadata.httpStatusCode`, never `statusCode`.
+      if (error instanceof Error && error.name === 'GoneException') return 'gone';
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { userIdSchema } from '../protocol/frames';
+
+export interface TokenVerifierConfig {
+  issuer: string;
+  /** The Cognito app client id: an ID token's `aud`, an access token's `client_id`. */
+  audience: string;
+  jwksUrl: string;
+}
+
+export type TokenCheck = { ok: true; userId: string } | { ok: false; reason: 'invalid' | 'forbidden' };
+
+/**
+ * Verifies a Cognito-style JWT (signature against the issuer's JWKS, issuer, audience, expiry) and
+ * returns the user id it names. The local issuer signs tokens of the same shape.
+ */
+export function createTokenVerifier(config: TokenVerifierConfig): (token: string) => Promise<TokenCheck> {
+  const keys = createRemoteJWKSet(new URL(config.jwksUrl));
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, { issuer: config.issuer, algorithms: ['RS256'] }));
+    } catch {
+      return { ok: false, reason: 'invalid' };
+    }
+    const forApp =
+      (payload.token_use === 'id' && payload.aud === config.audience) ||
+      (payload.token_use === 'access' && payload.client_id === config.audience);
+    if (!forApp) return { ok: false, reason: 'invalid' };
+    const username = payload['cognito:username'] ?? payload.username;
+    const userId = userIdSchema.safeParse(typeof username === 'string' ? username.toLowerCase() : undefined);
+    return userId.success ? { ok: true, userId: userId.data } : { ok: false, reason: 'forbidden' };
+  };
+}

@@ -1,0 +1,38 @@
+/** Limits shared by the cloud stack, the local runtime, the handlers and the clients. */
+export const LIMITS = {
+  /** API Gateway: largest WebSocket message; larger closes the socket with 1009. */
+  maxMessageBytes: 128 * 1024,
+  /** API Gateway: largest single WebSocket frame. */
+  maxFrameBytes: 32 * 1024,
+  /** API Gateway: a connection with no traffic for this long is closed. */
+  idleTimeoutMs: 10 * 60 * 1000,
+  /** API Gateway: no connection lives longer than this. */
+  maxConnectionMs: 2 * 60 * 60 * 1000,
+  /** API Gateway: an integration that has not answered by then fails. */
+  integrationTimeoutMs: 29 * 1000,
+  /** Characters in one text message. */
+  maxTextLength: 4000,
+  /** Characters in a client-chosen message or request id. */
+  maxIdLength: 64,
+  /** Clients send a heartbeat this often; well inside API Gateway's idle timeout. */
+  heartbeatIntervalMs: 60 * 1000,
+  /** A connection record with no heartbeat for this long is stale (three missed heartbeats). */
+  connectionTtlMs: 3 * 60 * 1000,
+  /** Users in one presence request. */
+  maxPresenceUsers: 50,
+  /** Conversations in one page of the list. */
+  maxConversationsPage: 50,
+  /** Messages in one page of history; a page also stops before its frame would pass maxReplyBytes. */
+  maxMessagesPage: 100,
+  /** A reply or a pushed batch stays below API Gateway's 128 KB message limit, with room to spare. */
+  maxReplyBytes: 96 * 1024,
+  /** A typing indicator expires by itself after this long without a new one. */
+  typingTtlMs: 6 * 1000,
+  /** At most one typing frame per connection and peer in this interval is passed on. */
+  typingMinIntervalMs: 1000,
+  /** Stage throttling. */
+  throttlingRateLimit: 1000,
+  throttlingBurstLimit: 2000,
+} as const;
+
+export type Limits = { -readonly [K in keyof typeof LIMITS]: number };

@@ -1,0 +1,93 @@
+/**
+ * The DynamoDB tables, defined once. The CDK stack builds them from these definitions and the local
+ * runtime creates them from the same definitions, so cloud and local cannot drift apart.
+ * Access patterns and the key or index that serves each are listed in docs/data-model.md.
+ */
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface GlobalIndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+export interface LocalIndexDefinition {
+  readonly indexName: string;
+  readonly sortKey: KeyAttribute;
+}
+
+export type TableName = 'users' | 'messages' | 'conversations';
+
+export interface TableDefinition {
+  readonly name: TableName;
+  /** Environment variable that carries the table's physical name to the handlers. */
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly globalIndexes: readonly GlobalIndexDefinition[];
+  readonly localIndexes: readonly LocalIndexDefinition[];
+  /** Epoch-seconds attribute that DynamoDB's TTL collects; reads must still filter on it. */
+  readonly timeToLiveAttribute?: string;
+}
+
+/**
+ * users: one partition per user. `sk = "#profile"` holds settings and last activity;
+ * `sk = "#conn#<connectionId>"` is one live connection with a heartbeat TTL;
+ * `sk = "device#<deviceId>"` holds a device's delivery cursor.
+ * One Query of the partition answers "does this user exist, and where is it connected".
+ */
+export const USERS_TABLE: TableDefinition = {
+  name: 'users',
+  envVar: 'CHAT_USERS_TABLE',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalIndexes: [],
+  localIndexes: [],
+  timeToLiveAttribute: 'expiresAt',
+};
+
+/**
+ * messages: one partition per conversation, one item per message keyed by its gap-free sequence
+ * number. The local index finds a message by the id its sender chose, which makes sends idempotent.
+ */
+export const MESSAGES_TABLE: TableDefinition = {
+  name: 'messages',
+  envVar: 'CHAT_MESSAGES_TABLE',
+  partitionKey: { name: 'conversationId', type: 'S' },
+  sortKey: { name: 'seq', type: 'N' },
+  globalIndexes: [],
+  localIndexes: [{ indexName: 'byMessageId', sortKey: { name: 'messageId', type: 'S' } }],
+};
+
+/**
+ * conversations: one item per conversation with its last message and both participants' receipt
+ * watermarks. A 1:1 conversation has a lower and a higher participant (by user id); each has a sparse
+ * index ordered by activity, so a user's conversation list is two Queries merged.
+ */
+export const CONVERSATIONS_TABLE: TableDefinition = {
+  name: 'conversations',
+  envVar: 'CHAT_CONVERSATIONS_TABLE',
+  partitionKey: { name: 'conversationId', type: 'S' },
+  globalIndexes: [
+    {
+      indexName: 'byUserLo',
+      partitionKey: { name: 'userLo', type: 'S' },
+      sortKey: { name: 'activity', type: 'S' },
+    },
+    {
+      indexName: 'byUserHi',
+      partitionKey: { name: 'userHi', type: 'S' },
+      sortKey: { name: 'activity', type: 'S' },
+    },
+  ],
+  localIndexes: [],
+};
+
+export const TABLES: readonly TableDefinition[] = [USERS_TABLE, MESSAGES_TABLE, CONVERSATIONS_TABLE];
+
+export const MEDIA_BUCKET_ENV = 'CHAT_MEDIA_BUCKET';

@@ -1,0 +1,12 @@
+import type { ErrorCode } from '../protocol/frames';
+
+/** A refusal the client can act on: it becomes an error frame with a stable code. */
+export class ChatError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChatError';
+  }
+}

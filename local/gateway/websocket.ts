@@ -1,0 +1,362 @@
+import { isUtf8 } from 'node:buffer';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type AuthorizerResponse, evaluateAuthorizerResult, rejectionFromError } from './authorizer';
+import type { OpenConnection } from './connections-api';
+import {
+  authorizerEvent,
+  type ConnectionFacts,
+  connectEvent,
+  disconnectEvent,
+  messageEvent,
+  type RequestParameters,
+  requestParameters,
+} from './events';
+import { gatewayId } from './ids';
+import { describeError, isRecord, type LambdaRuntime } from './lambda-runtime';
+import type { GatewayLimits, GatewayRoute } from './types';
+
+const CONNECT = '$connect';
+const DISCONNECT = '$disconnect';
+const DEFAULT = '$default';
+
+/** How long close() lets a client answer a close frame before the socket is cut. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+export interface WebSocketStageOptions {
+  stage: string;
+  routes: readonly GatewayRoute[];
+  authorizer: { function: string; tokenQueryParameter: string } | undefined;
+  limits: GatewayLimits;
+  runtime: LambdaRuntime;
+  log: (line: string) => void;
+}
+
+export interface WebSocketStage {
+  /** Takes over an HTTP upgrade request for the stage path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** An open connection, or undefined while $connect runs and once the socket is closing. */
+  lookup(connectionId: string): OpenConnection | undefined;
+  count(): number;
+  /** Refuses new upgrades, lets running ones finish, then closes every socket with 1001. */
+  close(): Promise<void>;
+}
+
+interface LiveConnection extends OpenConnection {
+  readonly socket: WebSocket;
+  closeFromServer(code: number, disconnectReason: string): void;
+  /** Resolves when the socket is gone ($disconnect has been started). */
+  readonly socketClosed: Promise<void>;
+}
+
+type ConnectResponse = { statusCode: number; protocol: string | undefined };
+
+function rejectUpgrade(socket: Duplex, statusCode: number, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? ''}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+    () => socket.destroy(),
+  );
+}
+
+function messageForStatus(statusCode: number): string {
+  if (statusCode === 401) return 'Unauthorized';
+  if (statusCode === 403) return 'Forbidden';
+  if (statusCode >= 500) return 'Internal server error';
+  return STATUS_CODES[statusCode] ?? 'Error';
+}
+
+/** The checks `ws` makes before upgrading, made before $connect runs so that it never runs for nothing. */
+function isWebSocketHandshake(req: IncomingMessage): boolean {
+  const key = req.headers['sec-websocket-key'];
+  const version = req.headers['sec-websocket-version'];
+  return (
+    req.method === 'GET' &&
+    req.headers.upgrade?.toLowerCase() === 'websocket' &&
+    typeof key === 'string' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key) &&
+    (version === '13' || version === '8')
+  );
+}
+
+/** Lambda proxy response of $connect: a missing statusCode counts as 200, as API Gateway treats it. */
+function connectResponse(result: unknown): ConnectResponse {
+  if (!isRecord(result)) return { statusCode: 200, protocol: undefined };
+  const statusCode = result.statusCode ?? 200;
+  if (typeof statusCode !== 'number') return { statusCode: 500, protocol: undefined };
+  let protocol: string | undefined;
+  if (isRecord(result.headers)) {
+    for (const [name, value] of Object.entries(result.headers)) {
+      if (name.toLowerCase() === 'sec-websocket-protocol' && typeof value === 'string') protocol = value;
+    }
+  }
+  return { statusCode, protocol };
+}
+
+/** A route response is the function's `body` (Lambda proxy) or a plain string result. */
+function routeResponseBody(result: unknown): string | undefined {
+  if (typeof result === 'string') return result;
+  if (isRecord(result) && typeof result.body === 'string') return result.body;
+  return undefined;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export function createWebSocketStage(options: WebSocketStageOptions): WebSocketStage {
+  const { stage, limits, runtime, log } = options;
+  const routes = new Map(options.routes.map((route) => [route.routeKey, route]));
+  const open = new Map<string, LiveConnection>();
+  const pendingUpgrades = new Set<Promise<void>>();
+  const chosenProtocols = new WeakMap<IncomingMessage, string>();
+  let closing = false;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    // ws closes the socket with 1009 when a message exceeds this, as API Gateway does.
+    maxPayload: limits.maxMessageBytes,
+    // A browser offering subprotocols needs one echoed; API Gateway echoes what $connect returns.
+    handleProtocols: (_protocols, req) => chosenProtocols.get(req) ?? false,
+  });
+
+  /** Selects a route as `$request.body.action` does; `$` keys cannot be selected by a client. */
+  function selectRoute(body: string): string {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return DEFAULT;
+    }
+    if (isRecord(parsed) && typeof parsed.action === 'string' && !parsed.action.startsWith('$')) {
+      if (routes.has(parsed.action)) return parsed.action;
+    }
+    return DEFAULT;
+  }
+
+  async function authorize(facts: ConnectionFacts, params: RequestParameters): Promise<AuthorizerResponse> {
+    if (options.authorizer === undefined) return { outcome: 'allow', authorizer: {} };
+    const token = params.queryStringParameters?.[options.authorizer.tokenQueryParameter];
+    // API Gateway answers 401 without invoking the authorizer when the identity source is missing.
+    if (token === undefined || token === '') {
+      return { outcome: 'reject', statusCode: 401, reason: 'identity source (token) missing' };
+    }
+    const event = authorizerEvent(facts, params, CONNECT);
+    const started = Date.now();
+    let result: unknown;
+    try {
+      result = await runtime.invoke(options.authorizer.function, event, limits.integrationTimeoutMs);
+    } catch (error) {
+      return rejectionFromError(error);
+    }
+    return evaluateAuthorizerResult(result, event.methodArn, Date.now() - started);
+  }
+
+  async function runConnect(facts: ConnectionFacts, params: RequestParameters): Promise<ConnectResponse> {
+    const route = routes.get(CONNECT);
+    if (route === undefined) return { statusCode: 200, protocol: undefined };
+    try {
+      const result = await runtime.invoke(
+        route.function,
+        connectEvent(facts, params, route.routeKey),
+        limits.integrationTimeoutMs,
+      );
+      return connectResponse(result);
+    } catch (error) {
+      log(
+        `[gateway] ${CONNECT} (${route.function}) failed for ${facts.connectionId}: ${describeError(error)}`,
+      );
+      return { statusCode: 500, protocol: undefined };
+    }
+  }
+
+  async function runDisconnect(facts: ConnectionFacts, code: number, reason: string): Promise<void> {
+    const route = routes.get(DISCONNECT);
+    if (route === undefined) return;
+    try {
+      await runtime.invoke(
+        route.function,
+        disconnectEvent(facts, route.routeKey, code, reason),
+        limits.integrationTimeoutMs,
+      );
+    } catch (error) {
+      log(
+        `[gateway] ${DISCONNECT} (${route.function}) failed for ${facts.connectionId}: ${describeError(error)}`,
+      );
+    }
+  }
+
+  function dispatch(connection: LiveConnection, data: RawData, isBinary: boolean): void {
+    const bytes = toBuffer(data);
+    // API Gateway cannot select a route from a binary frame: it goes to $default, base64-encoded.
+    const body = isBinary ? bytes.toString('base64') : bytes.toString('utf8');
+    const routeKey = isBinary ? DEFAULT : selectRoute(body);
+    const event = messageEvent(connection.facts, routeKey, body, isBinary);
+    const { connectionId, requestId } = event.requestContext;
+    const route = routes.get(routeKey);
+    if (route === undefined) {
+      void connection.post(Buffer.from(JSON.stringify({ message: 'Forbidden', connectionId, requestId })));
+      return;
+    }
+    runtime.invoke(route.function, event, limits.integrationTimeoutMs).then(
+      (result) => {
+        const response = route.replies ? routeResponseBody(result) : undefined;
+        if (response !== undefined) void connection.post(Buffer.from(response));
+      },
+      (error: unknown) => {
+        log(`[gateway] ${routeKey} (${route.function}) failed for ${connectionId}: ${describeError(error)}`);
+        const frame = { message: 'Internal server error', connectionId, requestId };
+        void connection.post(Buffer.from(JSON.stringify(frame)));
+      },
+    );
+  }
+
+  function establish(facts: ConnectionFacts, socket: WebSocket): LiveConnection {
+    let lastActiveAt = Date.now();
+    let serverClose: { code: number; reason: string } | undefined;
+    let markClosed: () => void = () => {};
+    const socketClosed = new Promise<void>((resolve) => {
+      markClosed = resolve;
+    });
+
+    const closeFromServer = (code: number, disconnectReason: string) => {
+      if (serverClose !== undefined || socket.readyState !== WebSocket.OPEN) return;
+      serverClose = { code, reason: disconnectReason };
+      socket.close(code, code === 1001 ? 'Going away' : undefined);
+    };
+    const idleTimer = setTimeout(() => closeFromServer(1001, 'Going away'), limits.idleTimeoutMs);
+    const lifetimeTimer = setTimeout(() => closeFromServer(1001, 'Going away'), limits.maxConnectionMs);
+    const touch = () => {
+      lastActiveAt = Date.now();
+      idleTimer.refresh();
+    };
+
+    const connection: LiveConnection = {
+      facts,
+      socket,
+      socketClosed,
+      closeFromServer,
+      lastActiveAt: () => lastActiveAt,
+      post(data) {
+        if (socket.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+        touch();
+        // API Gateway delivers posted bytes as a text frame; bytes that are not UTF-8 go as binary.
+        return new Promise((resolve) => {
+          socket.send(data, { binary: !isUtf8(data) }, (error) =>
+            resolve(error === undefined || error === null),
+          );
+        });
+      },
+      disconnect: () => closeFromServer(1000, 'Connection Closed Normally'),
+    };
+
+    socket.on('message', (data, isBinary) => {
+      touch();
+      dispatch(connection, data, isBinary);
+    });
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        serverClose ??= { code: 1009, reason: 'Message Too Big' };
+      log(`[gateway] socket error on ${facts.connectionId}: ${error.message}`);
+    });
+    socket.once('close', (code, reason) => {
+      clearTimeout(idleTimer);
+      clearTimeout(lifetimeTimer);
+      open.delete(facts.connectionId);
+      const { code: disconnectStatusCode, reason: disconnectReason } = serverClose ?? {
+        code,
+        reason: reason.toString('utf8'),
+      };
+      void runDisconnect(facts, disconnectStatusCode, disconnectReason);
+      markClosed();
+    });
+    open.set(facts.connectionId, connection);
+    return connection;
+  }
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== `/${stage}` && url.pathname !== `/${stage}/`) {
+      return rejectUpgrade(socket, 403, 'Forbidden');
+    }
+    if (!isWebSocketHandshake(req)) return rejectUpgrade(socket, 400, 'Bad Request');
+
+    const facts: ConnectionFacts = {
+      connectionId: gatewayId(),
+      connectedAt: Date.now(),
+      stage,
+      domainName: req.headers.host ?? 'localhost',
+      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      userAgent: req.headers['user-agent'] ?? '',
+      authorizer: undefined,
+    };
+    const params = requestParameters(req);
+
+    const authorization = await authorize(facts, params);
+    if (authorization.outcome === 'reject') {
+      log(`[gateway] upgrade refused with ${authorization.statusCode}: ${authorization.reason}`);
+      return rejectUpgrade(socket, authorization.statusCode, messageForStatus(authorization.statusCode));
+    }
+    if (options.authorizer !== undefined) facts.authorizer = authorization.authorizer;
+
+    const response = await runConnect(facts, params);
+    if (response.statusCode < 200 || response.statusCode > 299) {
+      log(`[gateway] upgrade refused: ${CONNECT} answered ${response.statusCode}`);
+      return rejectUpgrade(socket, response.statusCode, messageForStatus(response.statusCode));
+    }
+    if (response.protocol !== undefined) chosenProtocols.set(req, response.protocol);
+
+    let established = false;
+    // ws completes the upgrade synchronously, or drops a socket the client already closed.
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      established = true;
+      establish(facts, ws);
+    });
+    if (!established) {
+      // $connect succeeded, so the backend may hold state for this connection: tell it it is gone.
+      log(`[gateway] ${facts.connectionId} went away during ${CONNECT}`);
+      await runDisconnect(facts, 1006, 'Client went away during $connect');
+    }
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      // Upgrade sockets have no error listener of their own until ws takes them over.
+      socket.on('error', (error) => log(`[gateway] upgrade socket error: ${error.message}`));
+      const work = upgrade(req, socket, head).catch((error: unknown) => {
+        log(`[gateway] upgrade failed: ${describeError(error)}`);
+        if (!socket.destroyed) rejectUpgrade(socket, 500, 'Internal server error');
+      });
+      pendingUpgrades.add(work);
+      void work.then(() => pendingUpgrades.delete(work));
+    },
+    lookup(connectionId) {
+      const connection = open.get(connectionId);
+      return connection?.socket.readyState === WebSocket.OPEN ? connection : undefined;
+    },
+    count: () =>
+      [...open.values()].filter((connection) => connection.socket.readyState === WebSocket.OPEN).length,
+    async close() {
+      closing = true;
+      while (pendingUpgrades.size > 0) await Promise.all(pendingUpgrades);
+      const connections = [...open.values()];
+      await Promise.all(
+        connections.map(async (connection) => {
+          connection.closeFromServer(1001, 'Going away');
+          const cut = setTimeout(() => connection.socket.terminate(), SHUTDOWN_GRACE_MS);
+          await connection.socketClosed;
+          clearTimeout(cut);
+        }),
+      );
+    },
+  };
+}

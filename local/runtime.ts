@@ -1,0 +1,158 @@
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { LIMITS } from '../lambdas/contract/limits';
+import { AUTHORIZER, FUNCTIONS, type FunctionName, ROUTES, STAGE } from '../lambdas/contract/routes';
+import { MEDIA_BUCKET_ENV, TABLES } from '../lambdas/contract/tables';
+import { type DynamoEngine, startDynamo } from './dynamodb';
+import { type Gateway, type LambdaHandler, startGateway } from './gateway/server';
+import { createLocalIssuer, type LocalIssuer } from './identity';
+import { LOCAL_MEDIA_BUCKET, localTableName, provisionBucket, provisionTables } from './provision';
+import { S3RVER_CREDENTIALS, startS3 } from './s3';
+
+export interface RuntimeOptions {
+  /** Port of the gateway (WebSocket, @connections, HTTP); 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** Folder that keeps tables, objects and the signing key across restarts; in memory when absent. */
+  dataDir?: string;
+  dynamodb?: DynamoEngine;
+  /** Fixed ports for the embedded servers, so that a restart in the same process finds them again. */
+  dynamoPort?: number;
+  s3Port?: number;
+  /** API Gateway's limits and the heartbeat timings; tests shorten them. */
+  limits?: Partial<Pick<typeof LIMITS, 'idleTimeoutMs' | 'maxConnectionMs' | 'integrationTimeoutMs'>>;
+  timings?: { heartbeatIntervalMs?: number; connectionTtlMs?: number };
+  /** Serves other HTTP paths (the web client); false when not handled. */
+  httpFallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  log?: (line: string) => void;
+}
+
+export interface Runtime {
+  wsUrl: string;
+  httpUrl: string;
+  connectionsEndpoint: string;
+  dynamoEndpoint: string;
+  s3Endpoint: string;
+  dynamoPort: number;
+  s3Port: number;
+  port: number;
+  issuer: LocalIssuer;
+  stop(): Promise<void>;
+}
+
+const portOf = (endpoint: string) => Number(new URL(endpoint).port);
+
+/**
+ * The handlers read their configuration from the environment at module load, as they do in Lambda,
+ * so it is set before they are imported. One runtime per process.
+ */
+function configureEnvironment(values: Record<string, string>): void {
+  for (const [name, value] of Object.entries(values)) process.env[name] = value;
+}
+
+async function loadFunctions(): Promise<Record<FunctionName, LambdaHandler>> {
+  const entries = await Promise.all(
+    (Object.keys(FUNCTIONS) as FunctionName[]).map(async (name) => {
+      const module: { handler?: unknown } = await import(`../lambdas/handlers/${FUNCTIONS[name].entry}.ts`);
+      if (typeof module.handler !== 'function')
+        throw new Error(`lambdas/handlers/${FUNCTIONS[name].entry} has no handler`);
+      return [name, module.handler as LambdaHandler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<FunctionName, LambdaHandler>;
+}
+
+/** Starts the whole system on this machine: DynamoDB, S3, the identity issuer and the WebSocket gateway. */
+export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const dataDir = options.dataDir;
+  if (dataDir) mkdirSync(join(dataDir, 's3'), { recursive: true });
+  const [dynamo, s3] = await Promise.all([
+    startDynamo({
+      engine: options.dynamodb ?? 'dynalite',
+      ...(dataDir && {
+        dataDir: join(dataDir, options.dynamodb === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite'),
+      }),
+      ...(options.dynamoPort !== undefined && { port: options.dynamoPort }),
+    }),
+    startS3({
+      ...(dataDir && { dataDir: join(dataDir, 's3') }),
+      ...(options.s3Port !== undefined && { port: options.s3Port }),
+    }),
+  ]);
+
+  const functions: Partial<Record<string, LambdaHandler>> = {};
+  let issuer: LocalIssuer | undefined;
+  const gateway: Gateway = await startGateway({
+    ...(options.host !== undefined && { host: options.host }),
+    port: options.port ?? 0,
+    stage: STAGE,
+    routes: ROUTES,
+    authorizer: AUTHORIZER,
+    functions: functions as Record<string, LambdaHandler>,
+    limits: {
+      idleTimeoutMs: options.limits?.idleTimeoutMs ?? LIMITS.idleTimeoutMs,
+      maxConnectionMs: options.limits?.maxConnectionMs ?? LIMITS.maxConnectionMs,
+      integrationTimeoutMs: options.limits?.integrationTimeoutMs ?? LIMITS.integrationTimeoutMs,
+      maxMessageBytes: LIMITS.maxMessageBytes,
+    },
+    httpFallback: async (req, res) =>
+      ((await issuer?.handle(req, res)) ?? false) || ((await options.httpFallback?.(req, res)) ?? false),
+    ...(options.log && { log: options.log }),
+  });
+
+  issuer = await createLocalIssuer({
+    baseUrl: gateway.httpUrl,
+    ...(dataDir && { keyFile: join(dataDir, 'issuer-key.json') }),
+  });
+
+  configureEnvironment({
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: gateway.lambdaEndpoint,
+    CHAT_S3_FORCE_PATH_STYLE: 'true',
+    CHAT_CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
+    CHAT_JWT_ISSUER: issuer.issuer,
+    CHAT_JWT_AUDIENCE: issuer.audience,
+    CHAT_JWKS_URL: issuer.jwksUrl,
+    [MEDIA_BUCKET_ENV]: LOCAL_MEDIA_BUCKET,
+    ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
+    ...(options.timings?.heartbeatIntervalMs && {
+      CHAT_HEARTBEAT_INTERVAL_MS: String(options.timings.heartbeatIntervalMs),
+    }),
+    ...(options.timings?.connectionTtlMs && {
+      CHAT_CONNECTION_TTL_MS: String(options.timings.connectionTtlMs),
+    }),
+  });
+
+  const dynamoClient = new DynamoDBClient({});
+  const s3Client = new S3Client({ forcePathStyle: true });
+  try {
+    await Promise.all([provisionTables(dynamoClient), provisionBucket(s3Client, LOCAL_MEDIA_BUCKET)]);
+  } finally {
+    dynamoClient.destroy();
+    s3Client.destroy();
+  }
+  Object.assign(functions, await loadFunctions());
+
+  return {
+    wsUrl: gateway.wsUrl,
+    httpUrl: gateway.httpUrl,
+    connectionsEndpoint: gateway.connectionsEndpoint,
+    dynamoEndpoint: dynamo.endpoint,
+    s3Endpoint: s3.endpoint,
+    dynamoPort: portOf(dynamo.endpoint),
+    s3Port: portOf(s3.endpoint),
+    port: gateway.port,
+    issuer,
+    stop: async () => {
+      await gateway.close();
+      await Promise.all([dynamo.stop(), s3.stop()]);
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeMessage } from '../../lambdas/core/messaging';
+import type { ChatMessage } from '../../lambdas/protocol/frames';
+import { DynamoConversationStore } from '../../lambdas/store/dynamo-conversations';
+import { DynamoMessageStore } from '../../lambdas/store/dynamo-messages';
+import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
+import { type DynamoEngine, type DynamoServer, startDynamo } from '../../local/dynamodb';
+import { localTableName, provisionTables } from '../../local/provision';
+
+// The data layer must behave the same on both servers; CI has Java, so both always run.
+const engines: DynamoEngine[] = ['dynalite', 'dynamodb-local'];
+
+describe.each(engines)('stores on %s', (engine) => {
+  let server: DynamoServer;
+  let db: DynamoDBDocumentClient;
+  let users: DynamoUserStore;
+  let messages: DynamoMessageStore;
+  let conversations: DynamoConversationStore;
+
+  beforeAll(async () => {
+    server = await startDynamo({ engine });
+    const client = new DynamoDBClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await provisionTables(client);
+    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    users = new DynamoUserStore(db, localTableName('users'));
+    messages = new DynamoMessageStore(db, localTableName('messages'));
+    conversations = new DynamoConversationStore(db, localTableName('conversations'));
+  });
+
+  afterAll(async () => {
+    db.destroy();
+    await server.stop();
+  });
+
+  const draft = (messageId: string, text = 'hi'): Omit<ChatMessage, 'seq'> => ({
+    conversationId: 'ann:ben',
+    messageId,
+    from: 'ann',
+    to: 'ben',
+    text,
+    sentAt: 1_000,
+  });
+
+  it('numbers 30 concurrent messages 1..30 without gaps or repeats', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => storeMessage(messages, draft(`c${i}`))),
+    );
+    expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    expect(await messages.lastSeq('ann:ben')).toBe(30);
+  });
+
+  it('stores a message once when the same id is stored concurrently', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => storeMessage(messages, draft('same-id'))),
+    );
+    expect(new Set(results.map((r) => r.message.seq)).size).toBe(1);
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(await messages.findByMessageId('ann:ben', 'same-id')).toMatchObject({ text: 'hi' });
+  });
+
+  it('reports an empty conversation as sequence 0 and an unknown id as absent', async () => {
+    expect(await messages.lastSeq('nobody:none')).toBe(0);
+    expect(await messages.findByMessageId('ann:ben', 'never-sent')).toBeUndefined();
+  });
+
+  it('returns only fresh connections, with the profile, in one read', async () => {
+    expect((await users.getUser('cleo', 5_000)).profile).toBeUndefined();
+    await users.addConnection({
+      userId: 'cleo',
+      connectionId: 'A=',
+      deviceId: 'd1',
+      connectedAt: 1_000,
+      freshUntil: 10_000,
+    });
+    await users.addConnection({
+      userId: 'cleo',
+      connectionId: 'B=',
+      deviceId: 'd2',
+      connectedAt: 1_000,
+      freshUntil: 4_000,
+    });
+    const state = await users.getUser('cleo', 5_000);
+    expect(state.profile).toMatchObject({ userId: 'cleo', createdAt: 1_000, lastActiveAt: 1_000 });
+    expect(state.connections.map((c) => c.connectionId)).toEqual(['A=']);
+  });
+
+  it('refreshes a live connection and refuses to refresh an expired or removed one', async () => {
+    await users.addConnection({
+      userId: 'dina',
+      connectionId: 'C=',
+      deviceId: 'd1',
+      connectedAt: 1_000,
+      freshUntil: 3_000,
+    });
+    expect(await users.refreshConnection('dina', 'C=', 9_000, 2_000)).toBe(true);
+    expect((await users.getUser('dina', 8_000)).connections).toHaveLength(1);
+    expect((await users.getUser('dina', 8_000)).profile?.lastActiveAt).toBe(2_000);
+    expect(await users.refreshConnection('dina', 'C=', 20_000, 9_500)).toBe(false);
+    await users.removeConnection('dina', 'C=');
+    expect(await users.refreshConnection('dina', 'C=', 20_000, 1_000)).toBe(false);
+    expect((await users.getUser('dina', 1_000)).connections).toEqual([]);
+  });
+
+  it('moves the conversation head forward only', async () => {
+    const message = (seq: number): ChatMessage => ({
+      ...draft(`h${seq}`),
+      conversationId: 'eve:fay',
+      seq,
+      sentAt: seq,
+    });
+    await conversations.recordMessage(message(2));
+    await conversations.recordMessage(message(1));
+    const head = await db.send(
+      new GetCommand({ TableName: localTableName('conversations'), Key: { conversationId: 'eve:fay' } }),
+    );
+    expect(head.Item).toMatchObject({
+      userLo: 'eve',
+      userHi: 'fay',
+      lastSeq: 2,
+      lastMessage: { messageId: 'h2' },
+    });
+  });
+});

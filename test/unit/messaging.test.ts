@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { ChatError } from '../../lambdas/core/errors';
+import { conversationIdOf, participantsOf } from '../../lambdas/core/ids';
+import { storeMessage } from '../../lambdas/core/messaging';
+import type { MessageStore } from '../../lambdas/core/ports';
+import type { ChatMessage } from '../../lambdas/protocol/frames';
+
+/** An in-memory store whose `intruder` writes a message of another sender between our reads and our put. */
+function memoryStore(
+  intruder?: (store: Map<number, ChatMessage>) => void,
+): MessageStore & { items: Map<number, ChatMessage> } {
+  const items = new Map<number, ChatMessage>();
+  return {
+    items,
+    lastSeq: async () => Math.max(0, ...items.keys()),
+    findByMessageId: async (_c, messageId) => [...items.values()].find((m) => m.messageId === messageId),
+    putIfSeqFree: async (message) => {
+      intruder?.(items);
+      if (items.has(message.seq)) return false;
+      items.set(message.seq, message);
+      return true;
+    },
+  };
+}
+
+const draft = { conversationId: 'a:b', messageId: 'm1', from: 'a', to: 'b', text: 'hi', sentAt: 5 };
+
+describe('conversation ids', () => {
+  it('name a pair the same way from both sides', () => {
+    expect(conversationIdOf('bob', 'alice')).toBe('alice:bob');
+    expect(conversationIdOf('alice', 'bob')).toBe('alice:bob');
+    expect(participantsOf('alice:bob')).toEqual({ lo: 'alice', hi: 'bob' });
+  });
+
+  it.each(['alice', 'bob:alice', 'a:b:c', ':a', 'a:a'])('reject the malformed id %s', (id) => {
+    expect(participantsOf(id)).toBeUndefined();
+  });
+});
+
+describe('storeMessage', () => {
+  it('stores at the next number', async () => {
+    const store = memoryStore();
+    expect(await storeMessage(store, draft)).toEqual({ message: { ...draft, seq: 1 }, duplicate: false });
+  });
+
+  it('moves to the next free number when another writer takes ours', async () => {
+    let intrusions = 0;
+    const store = memoryStore((items) => {
+      if (intrusions++ < 2)
+        items.set(items.size + 1, { ...draft, messageId: `other${intrusions}`, seq: items.size + 1 });
+    });
+    const { message } = await storeMessage(store, draft);
+    expect(message.seq).toBe(3);
+    expect([...store.items.keys()].sort()).toEqual([1, 2, 3]);
+  });
+
+  it('returns the stored message for a repeated id', async () => {
+    const store = memoryStore();
+    await storeMessage(store, draft);
+    expect(await storeMessage(store, draft)).toEqual({ message: { ...draft, seq: 1 }, duplicate: true });
+    expect(store.items.size).toBe(1);
+  });
+
+  it('refuses a repeated id with other content', async () => {
+    const store = memoryStore();
+    await storeMessage(store, draft);
+    await expect(storeMessage(store, { ...draft, text: 'changed' })).rejects.toEqual(
+      new ChatError('MESSAGE_ID_REUSED', 'This messageId was already used for a different message'),
+    );
+  });
+
+  it('gives up with BUSY under endless contention', async () => {
+    const store = memoryStore((items) =>
+      items.set(items.size + 1, { ...draft, messageId: `x${items.size}`, seq: items.size + 1 }),
+    );
+    await expect(storeMessage(store, draft)).rejects.toMatchObject({ code: 'BUSY' });
+  });
+});
