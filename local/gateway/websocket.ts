@@ -142,9 +142,12 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     return DEFAULT;
   }
 
-  async function authorize(facts: ConnectionFacts, params: RequestParameters): Promise<AuthorizerResponse> {
-    if (options.authorizer === undefined) return { outcome: 'allow', authorizer: {} };
-    const token = params.queryStringParameters?.[options.authorizer.tokenQueryParameter];
+  async function authorize(
+    authorizer: { function: string; tokenQueryParameter: string },
+    facts: ConnectionFacts,
+    params: RequestParameters,
+  ): Promise<AuthorizerResponse> {
+    const token = params.queryStringParameters?.[authorizer.tokenQueryParameter];
     // API Gateway answers 401 without invoking the authorizer when the identity source is missing.
     if (token === undefined || token === '') {
       return { outcome: 'reject', statusCode: 401, reason: 'identity source (token) missing' };
@@ -153,7 +156,7 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     const started = Date.now();
     let result: unknown;
     try {
-      result = await runtime.invoke(options.authorizer.function, event, limits.integrationTimeoutMs);
+      result = await runtime.invoke(authorizer.function, event, limits.integrationTimeoutMs);
     } catch (error) {
       return rejectionFromError(error);
     }
@@ -219,7 +222,7 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     );
   }
 
-  function establish(facts: ConnectionFacts, socket: WebSocket): LiveConnection {
+  function establish(facts: ConnectionFacts, socket: WebSocket): void {
     let lastActiveAt = Date.now();
     let serverClose: { code: number; reason: string } | undefined;
     let markClosed: () => void = () => {};
@@ -275,14 +278,19 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
         code,
         reason: reason.toString('utf8'),
       };
+      log(
+        `[gateway] disconnected ${facts.connectionId} (${disconnectStatusCode} ${disconnectReason})`.trimEnd(),
+      );
       void runDisconnect(facts, disconnectStatusCode, disconnectReason);
       markClosed();
     });
     open.set(facts.connectionId, connection);
-    return connection;
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Until ws takes the socket over, nothing else listens for its errors (a client that resets).
+    const onSocketError = (error: Error) => log(`[gateway] upgrade socket error: ${error.message}`);
+    socket.on('error', onSocketError);
     if (closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== `/${stage}` && url.pathname !== `/${stage}/`) {
@@ -301,12 +309,14 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     };
     const params = requestParameters(req);
 
-    const authorization = await authorize(facts, params);
-    if (authorization.outcome === 'reject') {
-      log(`[gateway] upgrade refused with ${authorization.statusCode}: ${authorization.reason}`);
-      return rejectUpgrade(socket, authorization.statusCode, messageForStatus(authorization.statusCode));
+    if (options.authorizer !== undefined) {
+      const authorization = await authorize(options.authorizer, facts, params);
+      if (authorization.outcome === 'reject') {
+        log(`[gateway] upgrade refused with ${authorization.statusCode}: ${authorization.reason}`);
+        return rejectUpgrade(socket, authorization.statusCode, messageForStatus(authorization.statusCode));
+      }
+      facts.authorizer = authorization.authorizer;
     }
-    if (options.authorizer !== undefined) facts.authorizer = authorization.authorizer;
 
     const response = await runConnect(facts, params);
     if (response.statusCode < 200 || response.statusCode > 299) {
@@ -319,7 +329,9 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     // ws completes the upgrade synchronously, or drops a socket the client already closed.
     wss.handleUpgrade(req, socket, head, (ws) => {
       established = true;
+      socket.off('error', onSocketError);
       establish(facts, ws);
+      log(`[gateway] connected ${facts.connectionId}`);
     });
     if (!established) {
       // $connect succeeded, so the backend may hold state for this connection: tell it it is gone.
@@ -330,8 +342,6 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
 
   return {
     handleUpgrade(req, socket, head) {
-      // Upgrade sockets have no error listener of their own until ws takes them over.
-      socket.on('error', (error) => log(`[gateway] upgrade socket error: ${error.message}`));
       const work = upgrade(req, socket, head).catch((error: unknown) => {
         log(`[gateway] upgrade failed: ${describeError(error)}`);
         if (!socket.destroyed) rejectUpgrade(socket, 500, 'Internal server error');
