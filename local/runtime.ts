@@ -3,14 +3,24 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { TIMING_ENV, type Timings } from '../lambdas/aws/config';
 import { LIMITS } from '../lambdas/contract/limits';
-import { AUTHORIZER, FUNCTIONS, type FunctionName, ROUTES, STAGE } from '../lambdas/contract/routes';
+import {
+  AUTHORIZER,
+  FUNCTIONS,
+  type FunctionName,
+  functionNameEnvVar,
+  ROUTES,
+  SCHEDULES,
+  STAGE,
+} from '../lambdas/contract/routes';
 import { MEDIA_BUCKET_ENV, TABLES } from '../lambdas/contract/tables';
 import { type DynamoEngine, startDynamo } from './dynamodb';
-import { type Gateway, type LambdaHandler, startGateway } from './gateway/server';
+import { type Gateway, type GatewayEvent, type LambdaHandler, startGateway } from './gateway/server';
 import { createLocalIssuer, type LocalIssuer } from './identity';
 import { LOCAL_MEDIA_BUCKET, localTableName, provisionBucket, provisionTables } from './provision';
 import { S3RVER_CREDENTIALS, startS3 } from './s3';
+import { startSchedules } from './schedules';
 
 export interface RuntimeOptions {
   /** Port of the gateway (WebSocket, @connections, HTTP); 0 picks a free one. */
@@ -22,12 +32,16 @@ export interface RuntimeOptions {
   /** Fixed ports for the embedded servers, so that a restart in the same process finds them again. */
   dynamoPort?: number;
   s3Port?: number;
-  /** API Gateway's limits and the heartbeat timings; tests shorten them. */
+  /** API Gateway's limits and the handlers' timings (heartbeat, presence, typing); tests shorten them. */
   limits?: Partial<Pick<typeof LIMITS, 'idleTimeoutMs' | 'maxConnectionMs' | 'integrationTimeoutMs'>>;
-  timings?: { heartbeatIntervalMs?: number; connectionTtlMs?: number };
+  timings?: Partial<Timings>;
+  /** Intervals of the scheduled functions (SCHEDULES), e.g. `{ sweeper: 200 }`; tests shorten them. */
+  scheduleEveryMs?: Partial<Record<FunctionName, number>>;
   /** Serves other HTTP paths (the web client); false when not handled. */
   httpFallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   log?: (line: string) => void;
+  /** Observes the gateway's invocations, frames and @connections requests (the benchmark counts them). */
+  onGatewayEvent?: (event: GatewayEvent) => void;
 }
 
 export interface Runtime {
@@ -101,6 +115,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     httpFallback: async (req, res) =>
       ((await issuer?.handle(req, res)) ?? false) || ((await options.httpFallback?.(req, res)) ?? false),
     ...(options.log && { log: options.log }),
+    ...(options.onGatewayEvent && { onEvent: options.onGatewayEvent }),
   });
 
   issuer = await createLocalIssuer({
@@ -109,6 +124,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   });
 
   configureEnvironment({
+    // The lockfile pins SDK versions that run on this Node; the deployed functions run on Node 22.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
@@ -122,12 +139,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     CHAT_JWKS_URL: issuer.jwksUrl,
     [MEDIA_BUCKET_ENV]: LOCAL_MEDIA_BUCKET,
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
-    ...(options.timings?.heartbeatIntervalMs && {
-      CHAT_HEARTBEAT_INTERVAL_MS: String(options.timings.heartbeatIntervalMs),
-    }),
-    ...(options.timings?.connectionTtlMs && {
-      CHAT_CONNECTION_TTL_MS: String(options.timings.connectionTtlMs),
-    }),
+    // Locally a function's name is its key in FUNCTIONS: the gateway's Lambda API resolves it.
+    ...Object.fromEntries(Object.keys(FUNCTIONS).map((name) => [functionNameEnvVar(name), name])),
+    ...Object.fromEntries(
+      (Object.keys(TIMING_ENV) as (keyof Timings)[]).flatMap((name) => {
+        const ms = options.timings?.[name];
+        return ms === undefined ? [] : [[TIMING_ENV[name], String(ms)]];
+      }),
+    ),
   });
 
   const dynamoClient = new DynamoDBClient({});
@@ -139,6 +158,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     s3Client.destroy();
   }
   Object.assign(functions, await loadFunctions());
+  const schedules = startSchedules({
+    schedules: SCHEDULES,
+    functions: functions as Record<string, LambdaHandler>,
+    ...(options.scheduleEveryMs && { everyMs: options.scheduleEveryMs }),
+    log: options.log ?? ((line) => console.log(line)),
+  });
 
   return {
     wsUrl: gateway.wsUrl,
@@ -151,6 +176,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     port: gateway.port,
     issuer,
     stop: async () => {
+      await schedules.stop();
       await gateway.close();
       await Promise.all([dynamo.stop(), s3.stop()]);
     },

@@ -17,15 +17,23 @@ function numberFromEnv(name: string, fallback: number): number {
   return value;
 }
 
-/** Timings that tests shorten; production uses API Gateway-friendly defaults from LIMITS. */
-export interface Timings {
-  heartbeatIntervalMs: number;
-  connectionTtlMs: number;
-}
+/**
+ * Timings that tests shorten, each with the environment variable that overrides it; production uses
+ * the defaults from LIMITS. The local runtime sets the same variables from its options.
+ */
+export const TIMING_ENV = {
+  heartbeatIntervalMs: 'CHAT_HEARTBEAT_INTERVAL_MS',
+  connectionTtlMs: 'CHAT_CONNECTION_TTL_MS',
+  presenceWatchMs: 'CHAT_PRESENCE_WATCH_MS',
+  typingTtlMs: 'CHAT_TYPING_TTL_MS',
+  typingMinIntervalMs: 'CHAT_TYPING_MIN_INTERVAL_MS',
+} as const satisfies Partial<Record<keyof typeof LIMITS, string>>;
+
+export type Timings = { [K in keyof typeof TIMING_ENV]: number };
 
 export function timingsFromEnv(): Timings {
-  return {
-    heartbeatIntervalMs: numberFromEnv('CHAT_HEARTBEAT_INTERVAL_MS', LIMITS.heartbeatIntervalMs),
-    connectionTtlMs: numberFromEnv('CHAT_CONNECTION_TTL_MS', LIMITS.connectionTtlMs),
-  };
+  const entries = Object.entries(TIMING_ENV) as [keyof Timings, string][];
+  return Object.fromEntries(
+    entries.map(([name, envVar]) => [name, numberFromEnv(envVar, LIMITS[name])]),
+  ) as Timings;
 }

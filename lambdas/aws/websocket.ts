@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ChatError } from '../core/errors';
 import type { ClientAction, FrameOf, ServerEvent } from '../protocol/frames';
 import { parseFrame } from '../protocol/parse';
@@ -11,10 +11,13 @@ const websocketEvent = z.object({
   requestContext: z.object({
     routeKey: z.string(),
     connectionId: z.string(),
-    requestId: z.string().optional(),
-    authorizer: z.object({ userId: z.string().min(1), deviceId: z.string().min(1) }),
+    requestId: z.optional(z.string()),
+    authorizer: z.object({
+      userId: z.string().check(z.minLength(1)),
+      deviceId: z.string().check(z.minLength(1)),
+    }),
   }),
-  body: z.string().nullish(),
+  body: z.nullish(z.string()),
 });
 
 export type WebSocketEvent = z.infer<typeof websocketEvent>;
@@ -51,12 +54,13 @@ export function errorReply(error: ChatError, requestId: string | undefined): Rou
 
 /**
  * A route handler for one action: validates the frame, runs the core, and answers the caller with
- * the resulting event or an error frame carrying the caller's request id. Unexpected failures are
+ * the resulting event (if any) or an error frame carrying the caller's request id. Unexpected failures are
  * logged and answered with INTERNAL; their details never reach the client.
  */
 export function actionHandler<A extends ClientAction>(
   action: A,
-  run: (frame: FrameOf<A>, caller: WebSocketCaller) => Promise<ServerEvent>,
+  /** Resolves with the reply, or undefined when success needs no reply. */
+  run: (frame: FrameOf<A>, caller: WebSocketCaller) => Promise<ServerEvent | undefined>,
 ): (event: unknown) => Promise<RouteResult> {
   return async (rawEvent) => {
     const { event, caller } = parseWebSocketEvent(rawEvent);
@@ -67,7 +71,8 @@ export function actionHandler<A extends ClientAction>(
       return errorReply(new ChatError('UNKNOWN_ACTION', `This route serves ${action}`), frame.requestId);
     }
     try {
-      return reply(await run(frame as FrameOf<A>, caller));
+      const result = await run(frame as FrameOf<A>, caller);
+      return result ? reply(result) : { statusCode: 200 };
     } catch (error) {
       if (error instanceof ChatError) return errorReply(error, frame.requestId);
       console.error(`${action} failed`, error);

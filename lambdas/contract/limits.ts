@@ -20,6 +20,8 @@ export const LIMITS = {
   connectionTtlMs: 3 * 60 * 1000,
   /** Users in one presence request. */
   maxPresenceUsers: 50,
+  /** `getPresence` subscribes the asker to those users' presence events for this long. */
+  presenceWatchMs: 10 * 60 * 1000,
   /** Conversations in one page of the list. */
   maxConversationsPage: 50,
   /** Messages in one page of history; a page also stops before its frame would pass maxReplyBytes. */

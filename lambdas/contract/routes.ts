@@ -14,19 +14,83 @@ export interface FunctionDefinition {
   /** Posts to, reads or deletes connections through the @connections API. */
   readonly manageConnections: boolean;
   readonly media?: 'read' | 'readWrite';
+  /** Functions it starts asynchronously; each one's name reaches it in `functionNameEnvVar(name)`. */
+  readonly invokes?: readonly string[];
+  /** Lambda timeout; API Gateway stops waiting after 29 s anyway, so only asynchronous work runs longer. */
+  readonly timeoutSeconds?: number;
+}
+
+/** The environment variable that carries a function's deployed name to the functions that invoke it. */
+export function functionNameEnvVar(name: string): string {
+  return `CHAT_${name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}_FUNCTION`;
 }
 
 export const FUNCTIONS = {
   authorizer: { entry: 'authorizer', tables: {}, manageConnections: false },
-  connect: { entry: 'connect', tables: { users: 'readWrite' }, manageConnections: false },
-  disconnect: { entry: 'disconnect', tables: { users: 'readWrite' }, manageConnections: false },
+  /** connect, disconnect, heartbeat and sweeper tell contacts and watchers when a user comes or goes. */
+  connect: {
+    entry: 'connect',
+    tables: { users: 'readWrite', conversations: 'read' },
+    manageConnections: true,
+    invokes: ['drain'],
+  },
+  disconnect: {
+    entry: 'disconnect',
+    tables: { users: 'readWrite', conversations: 'read' },
+    manageConnections: true,
+  },
   fallback: { entry: 'fallback', tables: {}, manageConnections: false },
   sendMessage: {
     entry: 'send-message',
     tables: { users: 'readWrite', messages: 'readWrite', conversations: 'readWrite' },
     manageConnections: true,
   },
-  heartbeat: { entry: 'heartbeat', tables: { users: 'readWrite' }, manageConnections: false },
+  heartbeat: {
+    entry: 'heartbeat',
+    tables: { users: 'readWrite', conversations: 'read' },
+    manageConnections: true,
+  },
+  receipt: {
+    entry: 'receipt',
+    tables: { users: 'readWrite', conversations: 'readWrite' },
+    manageConnections: true,
+  },
+  getMessages: {
+    entry: 'get-messages',
+    tables: { users: 'read', conversations: 'read', messages: 'read' },
+    manageConnections: false,
+  },
+  listConversations: {
+    entry: 'list-conversations',
+    tables: { users: 'read', conversations: 'read' },
+    manageConnections: false,
+  },
+  hideConversation: {
+    entry: 'hide-conversation',
+    tables: { conversations: 'readWrite' },
+    manageConnections: false,
+  },
+  sync: { entry: 'sync', tables: {}, manageConnections: false, invokes: ['drain'] },
+  /** Delivers what a device has not acknowledged; started after $connect returns, or by `sync`. */
+  drain: {
+    entry: 'drain',
+    tables: { users: 'readWrite', conversations: 'read', messages: 'read' },
+    manageConnections: true,
+    timeoutSeconds: 300,
+  },
+  getPresence: {
+    entry: 'get-presence',
+    tables: { users: 'readWrite', conversations: 'read' },
+    manageConnections: false,
+  },
+  typing: { entry: 'typing', tables: { users: 'read' }, manageConnections: true },
+  updateSettings: { entry: 'update-settings', tables: { users: 'readWrite' }, manageConnections: false },
+  /** Takes away connections whose heartbeats lapsed without a `$disconnect`; run by SCHEDULES. */
+  sweeper: {
+    entry: 'sweeper',
+    tables: { users: 'readWrite', conversations: 'read' },
+    manageConnections: true,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -53,7 +117,23 @@ export const ROUTES: readonly RouteDefinition[] = [
   { routeKey: '$default', function: 'fallback', replies: true },
   { routeKey: 'sendMessage', function: 'sendMessage', replies: true },
   { routeKey: 'heartbeat', function: 'heartbeat', replies: true },
+  { routeKey: 'receipt', function: 'receipt', replies: true },
+  { routeKey: 'getMessages', function: 'getMessages', replies: true },
+  { routeKey: 'listConversations', function: 'listConversations', replies: true },
+  { routeKey: 'hideConversation', function: 'hideConversation', replies: true },
+  { routeKey: 'sync', function: 'sync', replies: true },
+  { routeKey: 'getPresence', function: 'getPresence', replies: true },
+  { routeKey: 'typing', function: 'typing', replies: true },
+  { routeKey: 'updateSettings', function: 'updateSettings', replies: true },
 ];
+
+export interface ScheduleDefinition {
+  readonly function: FunctionName;
+  /** The CDK stack runs it with an EventBridge rule at this rate; the local runtime with a timer. */
+  readonly everyMs: number;
+}
+
+export const SCHEDULES: readonly ScheduleDefinition[] = [{ function: 'sweeper', everyMs: 60_000 }];
 
 export const CONNECT_ROUTE = '$connect';
 export const DISCONNECT_ROUTE = '$disconnect';

@@ -1,9 +1,8 @@
 import type { ServerEvent } from '../protocol/frames';
-import type { Clock, UserStore } from './ports';
+import type { Connection } from './ports';
+import { announcePresence, type PresenceChangeDeps } from './presence';
 
-export interface ConnectionDeps {
-  users: UserStore;
-  clock: Clock;
+export interface ConnectionDeps extends PresenceChangeDeps {
   connectionTtlMs: number;
   heartbeatIntervalMs: number;
 }
@@ -13,21 +12,38 @@ export interface ConnectionIdentity {
   connectionId: string;
 }
 
+/** Expired connections one sweep handles at most; the next sweep takes the rest. */
+const SWEEP_BATCH = 1000;
+
 export async function openConnection(
   deps: ConnectionDeps,
   identity: ConnectionIdentity & { deviceId: string },
 ): Promise<void> {
   const now = deps.clock.now();
-  await deps.users.addConnection({ ...identity, connectedAt: now, freshUntil: now + deps.connectionTtlMs });
+  await register(deps, { ...identity, connectedAt: now, freshUntil: now + deps.connectionTtlMs }, now);
 }
 
+/**
+ * A clean disconnect counts as activity. Whether or not a record was left to remove (the sweeper or a
+ * failed post may have taken it), the user is announced offline once no fresh connection is left:
+ * a repeated "offline" costs less than a missed one.
+ */
 export async function closeConnection(deps: ConnectionDeps, identity: ConnectionIdentity): Promise<void> {
-  await deps.users.removeConnection(identity.userId, identity.connectionId);
+  const now = deps.clock.now();
+  const removed = await deps.users.removeConnection(identity.userId, identity.connectionId);
+  if (removed !== undefined && removed.freshUntil > now) {
+    await Promise.all([
+      deps.users.recordActivity(identity.userId, now),
+      announceIfOffline(deps, identity.userId, now, now),
+    ]);
+  } else {
+    await announceIfOffline(deps, identity.userId, now);
+  }
 }
 
 /**
  * Keeps a connection live. A record that already expired (the heartbeat came too late, or a cleanup
- * removed it) is written again: the socket is evidently still open.
+ * removed it) is written again: the socket is evidently still open, and the user may be back online.
  */
 export async function heartbeat(
   deps: ConnectionDeps,
@@ -42,11 +58,72 @@ export async function heartbeat(
     freshUntil,
     now,
   );
-  if (!refreshed) await deps.users.addConnection({ ...identity, connectedAt: now, freshUntil });
+  if (!refreshed) await register(deps, { ...identity, connectedAt: now, freshUntil }, now);
   return {
     type: 'heartbeat',
     ...(requestId === undefined ? {} : { requestId }),
     expiresAt: freshUntil,
     intervalMs: deps.heartbeatIntervalMs,
   };
+}
+
+export interface SweepResult {
+  /** Expired records found. */
+  expired: number;
+  /** Records removed; the others were refreshed by a heartbeat (or removed) in the meantime. */
+  removed: number;
+  /** Users announced offline. */
+  offline: number;
+}
+
+/**
+ * Removes connection records whose heartbeats lapsed, for when `$disconnect` never came, and announces
+ * their users offline when no fresh connection is left. Their last seen stays the last heartbeat.
+ * A record is removed only if its freshUntil is unchanged, so a heartbeat racing the sweep wins.
+ */
+export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResult> {
+  const now = deps.clock.now();
+  const expired = await deps.users.expiredConnections(now, SWEEP_BATCH);
+  const removed = await Promise.all(
+    expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, c.freshUntil)),
+  );
+  const users = new Set(removed.flatMap((connection) => connection?.userId ?? []));
+  const offline = await Promise.all([...users].map((userId) => announceIfOffline(deps, userId, now)));
+  return {
+    expired: expired.length,
+    removed: removed.filter((connection) => connection !== undefined).length,
+    offline: offline.filter(Boolean).length,
+  };
+}
+
+/**
+ * Stores a connection; when the user had no fresh connection before, announces them online. Reading
+ * before writing means two devices connecting at once may both announce, but never neither.
+ */
+async function register(deps: ConnectionDeps, connection: Connection, now: number): Promise<void> {
+  const before = await deps.users.getUser(connection.userId, now);
+  // A user who never signed in has no conversations and no watchers: there is nobody to tell.
+  const subject = before.connections.length === 0 ? before.profile : undefined;
+  await Promise.all([
+    deps.users.addConnection(connection),
+    subject && announcePresence(deps, subject, { userId: subject.userId, state: 'online' }, now),
+  ]);
+}
+
+/**
+ * Announces the user offline unless a fresh connection is left. Reading after the removal means two
+ * devices leaving at once may both announce, but never neither. `activeAt` is a last activity that
+ * the profile read may not show yet.
+ */
+async function announceIfOffline(
+  deps: ConnectionDeps,
+  userId: string,
+  now: number,
+  activeAt = 0,
+): Promise<boolean> {
+  const after = await deps.users.getUser(userId, now);
+  if (!after.profile || after.connections.length > 0) return false;
+  const lastSeen = Math.max(after.profile.lastActiveAt, activeAt);
+  await announcePresence(deps, after.profile, { userId, state: 'offline', lastSeen }, now);
+  return true;
 }

@@ -2,6 +2,7 @@ import type { ChatMessage, FrameOf, ServerEvent } from '../protocol/frames';
 import { pushToConnections } from './delivery';
 import { ChatError } from './errors';
 import { conversationIdOf } from './ids';
+import type { KeyedQueue } from './keyed-queue';
 import type { Clock, ConnectionNotifier, ConversationStore, MessageStore, UserStore } from './ports';
 
 export interface MessagingDeps {
@@ -10,12 +11,18 @@ export interface MessagingDeps {
   conversations: ConversationStore;
   notifier: ConnectionNotifier;
   clock: Clock;
+  /** Recipients already known to exist, kept for the life of the function instance. */
+  knownUsers: Set<string>;
+  /** Orders this instance's sends per conversation. */
+  conversationQueue: KeyedQueue;
 }
 
 export interface Caller {
   userId: string;
   connectionId: string;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Writers racing for the same number retry; this many losses in a row means the conversation is flooded. */
 const MAX_SEQUENCE_ATTEMPTS = 32;
@@ -31,7 +38,7 @@ const MAX_SEQUENCE_ATTEMPTS = 32;
  * and then our put fails and we look again.
  */
 export async function storeMessage(
-  messages: MessageStore,
+  messages: Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>,
   draft: Omit<ChatMessage, 'seq'>,
 ): Promise<{ message: ChatMessage; duplicate: boolean }> {
   let seq = (await messages.lastSeq(draft.conversationId)) + 1;
@@ -45,10 +52,23 @@ export async function storeMessage(
     }
     const message: ChatMessage = { ...draft, seq };
     if (await messages.putIfSeqFree(message)) return { message, duplicate: false };
+    // Writers that collided would collide again in lockstep; a random pause spreads them out.
+    await sleep(Math.random() * Math.min(50, 2 ** attempt));
     // Several writers may have gone ahead; skip to the end rather than step past them one by one.
     seq = Math.max(seq + 1, (await messages.lastSeq(draft.conversationId)) + 1);
   }
   throw new ChatError('BUSY', 'The conversation is busy; retry with the same messageId');
+}
+
+/** Users are never deleted, so a user once found stays found; the bound keeps a warm instance's memory flat. */
+const KNOWN_USERS_MAX = 10_000;
+
+async function ensureUserExists(deps: MessagingDeps, userId: string, now: number): Promise<void> {
+  if (deps.knownUsers.has(userId)) return;
+  const user = await deps.users.getUser(userId, now);
+  if (!user.profile) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${userId}`);
+  if (deps.knownUsers.size >= KNOWN_USERS_MAX) deps.knownUsers.clear();
+  deps.knownUsers.add(userId);
 }
 
 export async function sendMessage(
@@ -58,28 +78,32 @@ export async function sendMessage(
 ): Promise<ServerEvent> {
   if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
   const now = deps.clock.now();
-  const [recipient, sender] = await Promise.all([
-    deps.users.getUser(frame.to, now),
-    deps.users.getUser(caller.userId, now),
-  ]);
-  if (!recipient.profile) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${frame.to}`);
+  await ensureUserExists(deps, frame.to, now);
 
-  const { message, duplicate } = await storeMessage(deps.messages, {
-    conversationId: conversationIdOf(caller.userId, frame.to),
-    messageId: frame.messageId,
-    from: caller.userId,
-    to: frame.to,
-    text: frame.text,
-    sentAt: now,
-  });
+  const conversationId = conversationIdOf(caller.userId, frame.to);
+  const { message, duplicate } = await deps.conversationQueue.run(conversationId, () =>
+    storeMessage(deps.messages, {
+      conversationId,
+      messageId: frame.messageId,
+      from: caller.userId,
+      to: frame.to,
+      text: frame.text,
+      sentAt: deps.clock.now(),
+    }),
+  );
+  // On a retry this repairs the head if the first attempt stopped short; it never moves it backwards.
+  await deps.conversations.recordMessage(message);
 
-  // A retry must not deliver twice; devices that missed the first delivery catch up from history.
+  // A retry must not deliver twice; a device that missed the first delivery catches up by sync.
   if (!duplicate) {
-    const others = sender.connections.filter((c) => c.connectionId !== caller.connectionId);
-    await Promise.all([
-      deps.conversations.recordMessage(message),
-      pushToConnections(deps, [...recipient.connections, ...others], { type: 'message', ...message }),
+    // Connections are read only now that the message and its head are stored: a device that registers
+    // later is covered by its own sync, which starts after it registered and so finds the message.
+    const [recipient, sender] = await Promise.all([
+      deps.users.getUser(frame.to, now),
+      deps.users.getUser(caller.userId, now),
     ]);
+    const others = sender.connections.filter((c) => c.connectionId !== caller.connectionId);
+    await pushToConnections(deps, [...recipient.connections, ...others], { type: 'message', ...message });
   }
 
   return {

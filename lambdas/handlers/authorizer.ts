@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { requireEnv } from '../aws/config';
 import { createTokenVerifier } from '../aws/tokens';
 import { AUTHORIZER } from '../contract/routes';
@@ -9,11 +9,11 @@ const verify = createTokenVerifier({
   jwksUrl: requireEnv('CHAT_JWKS_URL'),
 });
 
-const deviceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const deviceIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 
 const authorizerEvent = z.object({
   methodArn: z.string(),
-  queryStringParameters: z.record(z.string(), z.string()).nullish(),
+  queryStringParameters: z.nullish(z.record(z.string(), z.string())),
   requestContext: z.object({ connectionId: z.string() }),
 });
 

@@ -1,11 +1,10 @@
-import { timingsFromEnv } from '../aws/config';
-import { systemClock, userStoreFromEnv } from '../aws/environment';
+import { connectionDepsFromEnv } from '../aws/environment';
 import { parseWebSocketEvent } from '../aws/websocket';
 import { closeConnection } from '../core/connections';
 
-const deps = { users: userStoreFromEnv(), clock: systemClock, ...timingsFromEnv() };
+const deps = connectionDepsFromEnv();
 
-/** Best effort: API Gateway may never call it, so heartbeat expiry covers the rest. */
+/** Best effort: API Gateway may never call it, so the sweeper covers connections whose heartbeats lapse. */
 export async function handler(event: unknown) {
   const { caller } = parseWebSocketEvent(event);
   await closeConnection(deps, caller);

@@ -6,6 +6,7 @@ import {
   userStoreFromEnv,
 } from '../aws/environment';
 import { actionHandler } from '../aws/websocket';
+import { KeyedQueue } from '../core/keyed-queue';
 import { sendMessage } from '../core/messaging';
 
 const deps = {
@@ -14,6 +15,8 @@ const deps = {
   conversations: conversationStoreFromEnv(),
   notifier: notifierFromEnv(),
   clock: systemClock,
+  knownUsers: new Set<string>(),
+  conversationQueue: new KeyedQueue(),
 };
 
 export const handler = actionHandler('sendMessage', (frame, caller) => sendMessage(deps, caller, frame));

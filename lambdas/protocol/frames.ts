@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini keeps each Lambda bundle small: the full zod API alone is larger than a whole handler should be.
+import * as z from 'zod/mini';
 import { LIMITS } from '../contract/limits';
 
 /**
@@ -8,20 +9,24 @@ import { LIMITS } from '../contract/limits';
 
 const id = z
   .string()
-  .min(1)
-  .max(LIMITS.maxIdLength)
-  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only');
+  .check(
+    z.minLength(1),
+    z.maxLength(LIMITS.maxIdLength),
+    z.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only'),
+  );
 
 export const userIdSchema = z
   .string()
-  .min(1)
-  .max(32)
-  .regex(
-    /^[a-z0-9][a-z0-9_.-]*$/,
-    'lower-case letters, digits, ".", "_" and "-", starting with a letter or digit',
+  .check(
+    z.minLength(1),
+    z.maxLength(32),
+    z.regex(
+      /^[a-z0-9][a-z0-9_.-]*$/,
+      'lower-case letters, digits, ".", "_" and "-", starting with a letter or digit',
+    ),
   );
 
-const requestId = id.optional();
+const requestId = z.optional(id);
 
 export const sendMessageFrame = z.strictObject({
   action: z.literal('sendMessage'),
@@ -29,7 +34,7 @@ export const sendMessageFrame = z.strictObject({
   /** Chosen by the client, unique per message; a retry reuses it. */
   messageId: id,
   to: userIdSchema,
-  text: z.string().min(1).max(LIMITS.maxTextLength),
+  text: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxTextLength)),
 });
 
 export const heartbeatFrame = z.strictObject({
@@ -39,10 +44,13 @@ export const heartbeatFrame = z.strictObject({
 
 const conversationId = z
   .string()
-  .max(65)
-  .regex(/^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$/, 'a conversation id such as "alice:bob"');
+  .check(
+    z.maxLength(65),
+    z.regex(/^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$/, 'a conversation id such as "alice:bob"'),
+  );
 
-const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const seq = z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER));
+const pageSize = (max: number) => z.optional(z.int().check(z.minimum(1), z.maximum(max)));
 
 export const receiptFrame = z.strictObject({
   action: z.literal('receipt'),
@@ -56,7 +64,7 @@ export const receiptFrame = z.strictObject({
 export const getPresenceFrame = z.strictObject({
   action: z.literal('getPresence'),
   requestId,
-  users: z.array(userIdSchema).min(1).max(LIMITS.maxPresenceUsers),
+  users: z.array(userIdSchema).check(z.minLength(1), z.maxLength(LIMITS.maxPresenceUsers)),
 });
 
 export const typingFrame = z.strictObject({
@@ -71,16 +79,16 @@ export const lastSeenVisibility = z.enum(['everyone', 'contacts', 'nobody']);
 export const updateSettingsFrame = z.strictObject({
   action: z.literal('updateSettings'),
   requestId,
-  readReceipts: z.boolean().optional(),
-  lastSeenVisibility: lastSeenVisibility.optional(),
+  readReceipts: z.optional(z.boolean()),
+  lastSeenVisibility: z.optional(lastSeenVisibility),
 });
 
 export const listConversationsFrame = z.strictObject({
   action: z.literal('listConversations'),
   requestId,
-  limit: z.number().int().min(1).max(LIMITS.maxConversationsPage).optional(),
+  limit: pageSize(LIMITS.maxConversationsPage),
   /** `nextCursor` of the previous page. */
-  cursor: z.string().max(200).optional(),
+  cursor: z.optional(z.string().check(z.maxLength(200))),
 });
 
 export const getMessagesFrame = z
@@ -89,14 +97,16 @@ export const getMessagesFrame = z
     requestId,
     conversationId,
     /** Newest first, older than this sequence number (default: from the newest). */
-    before: seq.optional(),
+    before: z.optional(seq),
     /** Oldest first, newer than this sequence number: a sync from a cursor. */
-    after: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-    limit: z.number().int().min(1).max(LIMITS.maxMessagesPage).optional(),
+    after: z.optional(z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER))),
+    limit: pageSize(LIMITS.maxMessagesPage),
   })
-  .refine((frame) => frame.before === undefined || frame.after === undefined, {
-    message: 'give "before" or "after", not both',
-  });
+  .check(
+    z.refine((frame) => frame.before === undefined || frame.after === undefined, {
+      message: 'give "before" or "after", not both',
+    }),
+  );
 
 export const syncFrame = z.strictObject({
   action: z.literal('sync'),

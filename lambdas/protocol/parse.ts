@@ -1,10 +1,10 @@
-import type { z } from 'zod';
+import type { core } from 'zod/mini';
 import { LIMITS } from '../contract/limits';
 import { ChatError } from '../core/errors';
 import { type ClientFrame, clientFrame } from './frames';
 
 const KNOWN_ACTIONS: ReadonlySet<string> = new Set(
-  clientFrame.options.map((option) => option.shape.action.value),
+  clientFrame.def.options.flatMap((option) => option.def.shape.action.def.values),
 );
 
 /** The client's request id, echoed on errors even when the rest of the frame is invalid. */
@@ -18,7 +18,7 @@ export type ParseResult =
   | { ok: true; frame: ClientFrame }
   | { ok: false; error: ChatError; requestId: string | undefined };
 
-function describe(issues: readonly z.core.$ZodIssue[]): string {
+function describe(issues: readonly core.$ZodIssue[]): string {
   return issues
     .slice(0, 5)
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'frame'}: ${issue.message}`)

@@ -1,13 +1,42 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../aws/clients';
-import { participantsOf } from '../core/ids';
-import type { ConversationStore } from '../core/ports';
+import { activityKey, participantsOf } from '../core/ids';
+import type { ConversationHead, ConversationStore, ReceiptOutcome, Side, SideState } from '../core/ports';
 import type { ChatMessage } from '../protocol/frames';
+import { toChatMessage } from './dynamo-messages';
 
-/** Sorts by time, then by conversation, so that paging by activity never skips a tie. */
-export function activityKey(at: number, conversationId: string): string {
-  return `${String(at).padStart(15, '0')}#${conversationId}`;
+const SUFFIX: Record<Side, string> = { lo: 'Lo', hi: 'Hi' };
+/** The sparse index attribute: present while the conversation is on that participant's list. */
+const listedAttribute = (side: Side) => `user${SUFFIX[side]}`;
+const INDEX: Record<Side, string> = { lo: 'byUserLo', hi: 'byUserHi' };
+
+function sideState(item: Record<string, unknown>, side: Side, userId: string): SideState {
+  const suffix = SUFFIX[side];
+  const seen = Number(item[`seen${suffix}`] ?? 0);
+  return {
+    userId,
+    // Seen implies delivered; keeping them apart on the item lets each receipt be one conditional write.
+    delivered: Math.max(Number(item[`delivered${suffix}`] ?? 0), seen),
+    seen,
+    cleared: Number(item[`cleared${suffix}`] ?? 0),
+  };
+}
+
+function toHead(item: Record<string, unknown>): ConversationHead {
+  const conversationId = String(item.conversationId);
+  const participants = participantsOf(conversationId);
+  if (!participants) throw new Error(`Malformed conversation id ${conversationId}`);
+  const last = item.lastMessage;
+  return {
+    conversationId,
+    lastSeq: Number(item.lastSeq ?? 0),
+    lastMessage:
+      typeof last === 'object' && last !== null ? toChatMessage(last as Record<string, unknown>) : null,
+    activity: String(item.activity ?? ''),
+    lo: sideState(item, 'lo', participants.lo),
+    hi: sideState(item, 'hi', participants.hi),
+  };
 }
 
 export class DynamoConversationStore implements ConversationStore {
@@ -19,15 +48,18 @@ export class DynamoConversationStore implements ConversationStore {
   async recordMessage(message: ChatMessage): Promise<void> {
     const participants = participantsOf(message.conversationId);
     if (!participants) throw new Error(`Malformed conversation id ${message.conversationId}`);
+    // Whoever writes has seen everything before their own message: that keeps unread = lastSeq - seen.
+    const senderSeen = `seen${SUFFIX[message.from === participants.lo ? 'lo' : 'hi']}`;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversationId: message.conversationId },
           UpdateExpression:
-            'SET userLo = :lo, userHi = :hi, lastSeq = :seq, lastMessage = :m, activity = :activity',
+            'SET userLo = :lo, userHi = :hi, lastSeq = :seq, lastMessage = :m, activity = :activity, #seen = :seq',
           // Two sends finishing out of order must not move the head backwards.
           ConditionExpression: 'attribute_not_exists(lastSeq) OR lastSeq < :seq',
+          ExpressionAttributeNames: { '#seen': senderSeen },
           ExpressionAttributeValues: {
             ':lo': participants.lo,
             ':hi': participants.hi,
@@ -39,6 +71,109 @@ export class DynamoConversationStore implements ConversationStore {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      await this.moveWatermark(message.conversationId, senderSeen, message.seq, false);
     }
+  }
+
+  /** Sets a watermark if it is lower; false when the condition held it back. */
+  private async moveWatermark(
+    conversationId: string,
+    attribute: string,
+    upTo: number,
+    withinLastSeq: boolean,
+  ) {
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { conversationId },
+          UpdateExpression: 'SET #w = :n',
+          ConditionExpression: `attribute_exists(conversationId) AND (attribute_not_exists(#w) OR #w < :n)${
+            withinLastSeq ? ' AND lastSeq >= :n' : ''
+          }`,
+          ExpressionAttributeNames: { '#w': attribute },
+          ExpressionAttributeValues: { ':n': upTo },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? toHead(result.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async get(conversationId: string): Promise<ConversationHead | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { conversationId }, ConsistentRead: true }),
+    );
+    return result.Item ? toHead(result.Item) : undefined;
+  }
+
+  async applyReceipt(
+    conversationId: string,
+    side: Side,
+    status: 'delivered' | 'seen',
+    upTo: number,
+  ): Promise<ReceiptOutcome> {
+    const moved = await this.moveWatermark(conversationId, `${status}${SUFFIX[side]}`, upTo, true);
+    if (moved) {
+      // A "delivered" below the seen watermark moves nothing anyone can observe.
+      const changed = status === 'seen' || moved[side].seen < upTo;
+      return { kind: changed ? 'moved' : 'unchanged', head: moved };
+    }
+    // The condition failed: find out which part of it did (dynalite ignores ReturnValuesOnConditionCheckFailure).
+    const head = await this.get(conversationId);
+    if (!head) return { kind: 'unknown' };
+    return { kind: upTo > head.lastSeq ? 'ahead' : 'unchanged', head };
+  }
+
+  async hide(conversationId: string, side: Side): Promise<boolean> {
+    const suffix = SUFFIX[side];
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { conversationId },
+          UpdateExpression: `REMOVE ${listedAttribute(side)} SET cleared${suffix} = lastSeq, seen${suffix} = lastSeq`,
+          ConditionExpression: 'attribute_exists(conversationId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async listForUser(
+    userId: string,
+    limit: number,
+    beforeActivity?: string,
+  ): Promise<{ conversations: ConversationHead[]; hasMore: boolean }> {
+    const pages = await Promise.all(
+      (['lo', 'hi'] as const).map((side) =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX[side],
+            KeyConditionExpression: `#user = :u${beforeActivity === undefined ? '' : ' AND activity < :before'}`,
+            ExpressionAttributeNames: { '#user': listedAttribute(side) },
+            ExpressionAttributeValues: {
+              ':u': userId,
+              ...(beforeActivity === undefined ? {} : { ':before': beforeActivity }),
+            },
+            ScanIndexForward: false,
+            Limit: limit,
+          }),
+        ),
+      ),
+    );
+    const merged = pages
+      .flatMap((page) => page.Items ?? [])
+      .map(toHead)
+      .sort((a, b) => (a.activity < b.activity ? 1 : a.activity > b.activity ? -1 : 0));
+    const hasMore = merged.length > limit || pages.some((page) => page.LastEvaluatedKey !== undefined);
+    return { conversations: merged.slice(0, limit), hasMore };
   }
 }

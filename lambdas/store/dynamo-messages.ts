@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../aws/clients';
-import type { MessageStore } from '../core/ports';
+import type { MessagePageQuery, MessageStore } from '../core/ports';
 import type { ChatMessage } from '../protocol/frames';
 
 const BY_MESSAGE_ID = 'byMessageId';
@@ -69,5 +69,25 @@ export class DynamoMessageStore implements MessageStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async page(query: MessagePageQuery): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'conversationId = :c AND seq BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':c': query.conversationId,
+          ':from': query.after + 1,
+          ':to': (query.before ?? Number.MAX_SAFE_INTEGER) - 1,
+        },
+        ScanIndexForward: query.order === 'asc',
+        // One more than asked tells whether more lie beyond, without a second request.
+        Limit: query.limit + 1,
+        ConsistentRead: true,
+      }),
+    );
+    const items = result.Items ?? [];
+    return { messages: items.slice(0, query.limit).map(toChatMessage), hasMore: items.length > query.limit };
   }
 }

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../aws/clients';
 import {
   type Connection,
@@ -8,19 +8,50 @@ import {
   type UserState,
   type UserStore,
 } from '../core/ports';
-import { lastSeenVisibility } from '../protocol/frames';
+import { lastSeenVisibility, type Settings } from '../protocol/frames';
 
 const userKey = (userId: string) => `user#${userId}`;
 /**
  * The profile and the connections share the prefix "#" so that one Query (`begins_with(sk, "#")`) reads
- * exactly them, leaving the user's other items (device cursors, settings of later features) out.
+ * exactly them, leaving the user's other items (device cursors, watchers) out.
  */
 const LIVE_PREFIX = '#';
 const PROFILE = '#profile';
 const CONNECTION_PREFIX = '#conn#';
+const WATCHER_PREFIX = 'watch#';
+
+const BY_EXPIRY = 'byExpiry';
+/** Enough partitions of the expiry index to spread a burst of connections; the sweeper reads them all. */
+const EXPIRY_SHARDS = 10;
+const shardKey = (shard: number) => `x#${shard}`;
+
+/** A stable shard per connection, so every write of a connection item puts it in the same place. */
+export function expiryShardOf(connectionId: string): string {
+  let hash = 0;
+  for (let i = 0; i < connectionId.length; i++) hash = (hash * 31 + connectionId.charCodeAt(i)) >>> 0;
+  return shardKey(hash % EXPIRY_SHARDS);
+}
 
 /** DynamoDB's TTL wants epoch seconds; freshness is judged on `freshUntil` (ms) because TTL deletes late. */
 const ttlSeconds = (freshUntil: number) => Math.ceil(freshUntil / 1000);
+
+function settingsOf(item: Record<string, unknown>): Settings {
+  const visibility = lastSeenVisibility.safeParse(item.lastSeenVisibility);
+  return {
+    readReceipts: typeof item.readReceipts === 'boolean' ? item.readReceipts : DEFAULT_SETTINGS.readReceipts,
+    lastSeenVisibility: visibility.success ? visibility.data : DEFAULT_SETTINGS.lastSeenVisibility,
+  };
+}
+
+function toConnection(item: Record<string, unknown>): Connection {
+  return {
+    userId: String(item.userId),
+    connectionId: String(item.connectionId),
+    deviceId: String(item.deviceId),
+    connectedAt: Number(item.connectedAt),
+    freshUntil: Number(item.freshUntil),
+  };
+}
 
 export class DynamoUserStore implements UserStore {
   constructor(
@@ -37,6 +68,7 @@ export class DynamoUserStore implements UserStore {
             pk: userKey(connection.userId),
             sk: CONNECTION_PREFIX + connection.connectionId,
             ...connection,
+            expiryShard: expiryShardOf(connection.connectionId),
             expiresAt: ttlSeconds(connection.freshUntil),
           },
         }),
@@ -53,13 +85,28 @@ export class DynamoUserStore implements UserStore {
     ]);
   }
 
-  async removeConnection(userId: string, connectionId: string): Promise<void> {
-    await this.db.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: userKey(userId), sk: CONNECTION_PREFIX + connectionId },
-      }),
-    );
+  async removeConnection(
+    userId: string,
+    connectionId: string,
+    ifFreshUntil?: number,
+  ): Promise<Connection | undefined> {
+    try {
+      const result = await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: userKey(userId), sk: CONNECTION_PREFIX + connectionId },
+          ...(ifFreshUntil !== undefined && {
+            ConditionExpression: 'freshUntil = :f',
+            ExpressionAttributeValues: { ':f': ifFreshUntil },
+          }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return result.Attributes ? toConnection(result.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   async refreshConnection(
@@ -74,26 +121,43 @@ export class DynamoUserStore implements UserStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { pk: userKey(userId), sk: CONNECTION_PREFIX + connectionId },
-            UpdateExpression: 'SET freshUntil = :f, expiresAt = :e',
+            // The shard is set again so that records written before the index existed join it.
+            UpdateExpression: 'SET freshUntil = :f, expiresAt = :e, expiryShard = :s',
             ConditionExpression: 'attribute_exists(pk) AND freshUntil > :now',
-            ExpressionAttributeValues: { ':f': freshUntil, ':e': ttlSeconds(freshUntil), ':now': now },
+            ExpressionAttributeValues: {
+              ':f': freshUntil,
+              ':e': ttlSeconds(freshUntil),
+              ':s': expiryShardOf(connectionId),
+              ':now': now,
+            },
           }),
         ),
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: userKey(userId), sk: PROFILE },
-            UpdateExpression: 'SET lastActiveAt = :now',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':now': now },
-          }),
-        ),
+        this.db.send(this.touch(userId, now)),
       ]);
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async recordActivity(userId: string, at: number): Promise<void> {
+    try {
+      await this.db.send(this.touch(userId, at));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Sets the profile's last activity; the condition keeps it from creating a profile without a user. */
+  private touch(userId: string, at: number): UpdateCommand {
+    return new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: userKey(userId), sk: PROFILE },
+      UpdateExpression: 'SET lastActiveAt = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':at': at },
+    });
   }
 
   async getUser(userId: string, now: number): Promise<UserState> {
@@ -112,27 +176,109 @@ export class DynamoUserStore implements UserStore {
       for (const item of page.Items ?? []) {
         const sk = String(item.sk);
         if (sk === PROFILE) {
-          const visibility = lastSeenVisibility.safeParse(item.lastSeenVisibility);
           state.profile = {
             userId,
             createdAt: Number(item.createdAt),
             lastActiveAt: Number(item.lastActiveAt),
-            readReceipts:
-              typeof item.readReceipts === 'boolean' ? item.readReceipts : DEFAULT_SETTINGS.readReceipts,
-            lastSeenVisibility: visibility.success ? visibility.data : DEFAULT_SETTINGS.lastSeenVisibility,
+            ...settingsOf(item),
           } satisfies Profile;
         } else if (sk.startsWith(CONNECTION_PREFIX) && Number(item.freshUntil) > now) {
-          state.connections.push({
-            userId,
-            connectionId: String(item.connectionId),
-            deviceId: String(item.deviceId),
-            connectedAt: Number(item.connectedAt),
-            freshUntil: Number(item.freshUntil),
-          });
+          state.connections.push(toConnection(item));
         }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return state;
+  }
+
+  async updateSettings(userId: string, changes: Partial<Settings>): Promise<Settings> {
+    const given = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const key = { pk: userKey(userId), sk: PROFILE };
+    if (given.length === 0) {
+      const result = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      return settingsOf(result.Item ?? {});
+    }
+    const result = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: `SET ${given.map((_, i) => `#n${i} = :v${i}`).join(', ')}`,
+        // Settings belong to a user who signed in; never create a profile without one.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(given.map(([name], i) => [`#n${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(given.map(([, value], i) => [`:v${i}`, value])),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return settingsOf(result.Attributes ?? {});
+  }
+
+  async addWatchers(viewerId: string, targetIds: readonly string[], freshUntil: number): Promise<void> {
+    await Promise.all(
+      targetIds.map((targetId) =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: userKey(targetId),
+              sk: WATCHER_PREFIX + viewerId,
+              viewerId,
+              freshUntil,
+              expiresAt: ttlSeconds(freshUntil),
+            },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async watchersOf(userId: string, now: number, limit: number): Promise<string[]> {
+    const watchers: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :w)',
+          FilterExpression: 'freshUntil > :now',
+          ExpressionAttributeValues: { ':pk': userKey(userId), ':w': WATCHER_PREFIX, ':now': now },
+          ProjectionExpression: 'viewerId',
+          // A subscriber who just asked expects the next change.
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) watchers.push(String(item.viewerId));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && watchers.length < limit);
+    return watchers.slice(0, limit);
+  }
+
+  async expiredConnections(now: number, limit: number): Promise<Connection[]> {
+    const perShard = Math.ceil(limit / EXPIRY_SHARDS);
+    const shards = await Promise.all(
+      Array.from({ length: EXPIRY_SHARDS }, async (_, shard) => {
+        const found: Connection[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await this.db.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: BY_EXPIRY,
+              KeyConditionExpression: 'expiryShard = :s AND freshUntil < :now',
+              ExpressionAttributeValues: { ':s': shardKey(shard), ':now': now },
+              Limit: perShard - found.length,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of page.Items ?? []) found.push(toConnection(item));
+          startKey = page.LastEvaluatedKey;
+        } while (startKey && found.length < perShard);
+        return found;
+      }),
+    );
+    return shards.flat();
   }
 }

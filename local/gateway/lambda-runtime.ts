@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { LambdaContext, LambdaHandler } from './types';
+import type { GatewayEvent, LambdaContext, LambdaHandler } from './types';
 
 export const REGION = 'local';
 export const ACCOUNT_ID = '000000000000';
@@ -46,7 +46,10 @@ function createContext(functionName: string, deadline: number): LambdaContext {
   };
 }
 
-export function createLambdaRuntime(functions: Readonly<Record<string, LambdaHandler>>): LambdaRuntime {
+export function createLambdaRuntime(
+  functions: Readonly<Record<string, LambdaHandler>>,
+  onEvent?: (event: GatewayEvent) => void,
+): LambdaRuntime {
   const inFlight = new Set<Promise<void>>();
 
   const has = (functionName: string) => Object.hasOwn(functions, functionName);
@@ -64,12 +67,21 @@ export function createLambdaRuntime(functions: Readonly<Record<string, LambdaHan
           timeoutMs,
         );
       });
+      const started = performance.now();
+      onEvent?.({ type: 'invokeStart', function: functionName });
       // A handler that throws synchronously must reject like an async one.
       const run = Promise.resolve().then(() => handler(event, context));
       const outcome = Promise.race([run, timeout]).finally(() => clearTimeout(timer));
+      const report = (failed: boolean) =>
+        onEvent?.({
+          type: 'invoke',
+          function: functionName,
+          durationMs: performance.now() - started,
+          failed,
+        });
       const settled = outcome.then(
-        () => undefined,
-        () => undefined,
+        () => report(false),
+        () => report(true),
       );
       inFlight.add(settled);
       void settled.then(() => inFlight.delete(settled));

@@ -8,6 +8,7 @@ import { createWebSocketStage } from './websocket';
 
 export type {
   Gateway,
+  GatewayEvent,
   GatewayLimits,
   GatewayOptions,
   GatewayRoute,
@@ -48,7 +49,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
-  const runtime = createLambdaRuntime(options.functions);
+  const runtime = createLambdaRuntime(options.functions, options.onEvent);
   const stage = createWebSocketStage({
     stage: options.stage,
     routes: options.routes,
@@ -56,6 +57,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     limits: options.limits,
     runtime,
     log,
+    ...(options.onEvent && { onEvent: options.onEvent }),
   });
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -70,6 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         lookup: (connectionId) => stage.lookup(connectionId),
         maxPayloadBytes: options.limits.maxMessageBytes,
       });
+      options.onEvent?.({ type: 'connections', method: req.method ?? '', statusCode: res.statusCode });
       return;
     }
     const isInvoke =

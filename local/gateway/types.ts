@@ -20,6 +20,13 @@ export interface GatewayLimits {
   integrationTimeoutMs: number;
 }
 
+/** What the gateway did, for counters and benchmarks. */
+export type GatewayEvent =
+  | { type: 'invokeStart'; function: string }
+  | { type: 'invoke'; function: string; durationMs: number; failed: boolean }
+  | { type: 'frame'; direction: 'in' | 'out'; connectionId: string; bytes: number }
+  | { type: 'connections'; method: string; statusCode: number };
+
 export interface GatewayOptions {
   /** @default '127.0.0.1' */
   host?: string;
@@ -46,6 +53,8 @@ export interface GatewayOptions {
   httpFallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** @default console.log */
   log?: (line: string) => void;
+  /** Observes invocations, frames and @connections requests; called synchronously, so it must be cheap. */
+  onEvent?: (event: GatewayEvent) => void;
 }
 
 export interface Gateway {

@@ -15,7 +15,7 @@ import {
 } from './events';
 import { gatewayId } from './ids';
 import { describeError, isRecord, type LambdaRuntime } from './lambda-runtime';
-import type { GatewayLimits, GatewayRoute } from './types';
+import type { GatewayEvent, GatewayLimits, GatewayRoute } from './types';
 
 const CONNECT = '$connect';
 const DISCONNECT = '$disconnect';
@@ -31,6 +31,7 @@ export interface WebSocketStageOptions {
   limits: GatewayLimits;
   runtime: LambdaRuntime;
   log: (line: string) => void;
+  onEvent?: (event: GatewayEvent) => void;
 }
 
 export interface WebSocketStage {
@@ -199,6 +200,12 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
 
   function dispatch(connection: LiveConnection, data: RawData, isBinary: boolean): void {
     const bytes = toBuffer(data);
+    options.onEvent?.({
+      type: 'frame',
+      direction: 'in',
+      connectionId: connection.facts.connectionId,
+      bytes: bytes.length,
+    });
     // API Gateway cannot select a route from a binary frame: it goes to $default, base64-encoded.
     const body = isBinary ? bytes.toString('base64') : bytes.toString('utf8');
     const routeKey = isBinary ? DEFAULT : selectRoute(body);
@@ -251,6 +258,12 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
       post(data) {
         if (socket.readyState !== WebSocket.OPEN) return Promise.resolve(false);
         touch();
+        options.onEvent?.({
+          type: 'frame',
+          direction: 'out',
+          connectionId: facts.connectionId,
+          bytes: data.length,
+        });
         // API Gateway delivers posted bytes as a text frame; bytes that are not UTF-8 go as binary.
         return new Promise((resolve) => {
           socket.send(data, { binary: !isUtf8(data) }, (error) =>

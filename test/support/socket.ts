@@ -38,7 +38,7 @@ export class TestSocket {
   }
 
   /** Resolves with the oldest frame not yet taken by an earlier call that matches, waiting for it if need be. */
-  next(match: (frame: Frame) => boolean = () => true, timeoutMs = 5000): Promise<Frame> {
+  next(match: (frame: Frame) => boolean = () => true, timeoutMs = 10_000): Promise<Frame> {
     const ready = this.received.find((frame) => !this.taken.has(frame) && match(frame));
     if (ready) {
       this.taken.add(ready);
@@ -63,7 +63,7 @@ export class TestSocket {
   }
 
   /** Sends a frame with a request id and resolves with the reply that carries it. */
-  request(frame: Frame, timeoutMs = 5000): Promise<Frame> {
+  request(frame: Frame, timeoutMs = 10_000): Promise<Frame> {
     const requestId =
       typeof frame.requestId === 'string' ? frame.requestId : `r${Math.random().toString(36).slice(2)}`;
     const reply = this.next((f) => f.requestId === requestId, timeoutMs);

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../../lambdas/core/errors';
 import { conversationIdOf, participantsOf } from '../../lambdas/core/ids';
+import { KeyedQueue } from '../../lambdas/core/keyed-queue';
 import { storeMessage } from '../../lambdas/core/messaging';
 import type { MessageStore } from '../../lambdas/core/ports';
 import type { ChatMessage } from '../../lambdas/protocol/frames';
 
+type SequencingStore = Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>;
+
 /** An in-memory store whose `intruder` writes a message of another sender between our reads and our put. */
 function memoryStore(
   intruder?: (store: Map<number, ChatMessage>) => void,
-): MessageStore & { items: Map<number, ChatMessage> } {
+): SequencingStore & { items: Map<number, ChatMessage> } {
   const items = new Map<number, ChatMessage>();
   return {
     items,
@@ -74,5 +77,34 @@ describe('storeMessage', () => {
       items.set(items.size + 1, { ...draft, messageId: `x${items.size}`, seq: items.size + 1 }),
     );
     await expect(storeMessage(store, draft)).rejects.toMatchObject({ code: 'BUSY' });
+  });
+});
+
+describe('KeyedQueue', () => {
+  it('runs tasks of one key in order and of different keys side by side', async () => {
+    const queue = new KeyedQueue();
+    const log: string[] = [];
+    const task = (name: string, ms: number) => () =>
+      new Promise<string>((resolve) =>
+        setTimeout(() => {
+          log.push(name);
+          resolve(name);
+        }, ms),
+      );
+    const results = await Promise.all([
+      queue.run('a', task('a1', 30)),
+      queue.run('a', task('a2', 1)),
+      queue.run('b', task('b1', 10)),
+    ]);
+    expect(results).toEqual(['a1', 'a2', 'b1']);
+    expect(log).toEqual(['b1', 'a1', 'a2']);
+  });
+
+  it('goes on with the next task after one fails', async () => {
+    const queue = new KeyedQueue();
+    const failed = queue.run('a', () => Promise.reject(new Error('boom')));
+    const next = queue.run('a', () => Promise.resolve('ok'));
+    await expect(failed).rejects.toThrow('boom');
+    expect(await next).toBe('ok');
   });
 });

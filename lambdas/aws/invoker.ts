@@ -1,0 +1,19 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { Invoker } from '../core/ports';
+
+/** Lambda's asynchronous invocation: the call returns once Lambda has queued the event. */
+export class LambdaInvoker implements Invoker {
+  private readonly client = new LambdaClient({});
+
+  constructor(private readonly functionName: string) {}
+
+  async invokeAsync(payload: unknown): Promise<void> {
+    await this.client.send(
+      new InvokeCommand({
+        FunctionName: this.functionName,
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }),
+    );
+  }
+}

@@ -1,0 +1,169 @@
+import { LIMITS } from '../contract/limits';
+import type {
+  ChatMessage,
+  ConversationSummary,
+  FrameOf,
+  MessageWithStatus,
+  Presence,
+  ServerEvent,
+} from '../protocol/frames';
+import { ChatError } from './errors';
+import { sideOf } from './ids';
+import type { Clock, ConversationHead, ConversationStore, MessageStore, UserStore } from './ports';
+import { presenceFor } from './presence';
+import { seenVisible, statusOf, watermarksFor } from './receipts';
+
+export interface HistoryDeps {
+  users: UserStore;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  clock: Clock;
+}
+
+export interface ConversationListDeps {
+  users: UserStore;
+  conversations: ConversationStore;
+  clock: Clock;
+}
+
+const DEFAULT_MESSAGES_PAGE = 50;
+const DEFAULT_CONVERSATIONS_PAGE = 20;
+
+const replyTo = (requestId: string | undefined) => (requestId === undefined ? {} : { requestId });
+
+function membershipOrThrow(conversationId: string, userId: string) {
+  const membership = sideOf(conversationId, userId);
+  if (!membership) throw new ChatError('NOT_A_PARTICIPANT', 'You are not in this conversation');
+  return membership;
+}
+
+/**
+ * Splits messages into runs whose JSON stays under the reply budget, so every frame fits in API
+ * Gateway's 128 KB. A single message always fits: text is at most 4000 characters.
+ */
+export function takeWithinBytes<T>(items: readonly T[], budget: number): { taken: T[]; rest: T[] } {
+  let bytes = 0;
+  for (let i = 0; i < items.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(items[i])) + 1;
+    if (bytes > budget && i > 0) return { taken: items.slice(0, i), rest: items.slice(i) };
+  }
+  return { taken: [...items], rest: [] };
+}
+
+export async function getMessages(
+  deps: HistoryDeps,
+  callerId: string,
+  frame: FrameOf<'getMessages'>,
+): Promise<ServerEvent> {
+  const { side, peer } = membershipOrThrow(frame.conversationId, callerId);
+  const now = deps.clock.now();
+  const [head, me, them] = await Promise.all([
+    deps.conversations.get(frame.conversationId),
+    deps.users.getUser(callerId, now),
+    deps.users.getUser(peer, now),
+  ]);
+  const base = {
+    type: 'messages' as const,
+    ...replyTo(frame.requestId),
+    conversationId: frame.conversationId,
+  };
+  if (!head) return { ...base, messages: [], hasMore: false, peerReceipts: { delivered: 0, seen: null } };
+
+  const showSeen = seenVisible(me.profile, them.profile);
+  const mine = head[side];
+  const theirs = head[side === 'lo' ? 'hi' : 'lo'];
+  const page = await deps.messages.page({
+    conversationId: frame.conversationId,
+    after: Math.max(frame.after ?? 0, mine.cleared),
+    ...(frame.before === undefined ? {} : { before: frame.before }),
+    order: frame.after === undefined ? 'desc' : 'asc',
+    limit: frame.limit ?? DEFAULT_MESSAGES_PAGE,
+  });
+  const withStatus: MessageWithStatus[] = page.messages.map((message) => ({
+    ...message,
+    status:
+      message.from === callerId ? statusOf(message.seq, theirs, showSeen) : statusOf(message.seq, mine, true),
+  }));
+  const { taken, rest } = takeWithinBytes(withStatus, LIMITS.maxReplyBytes);
+  return {
+    ...base,
+    messages: taken,
+    hasMore: page.hasMore || rest.length > 0,
+    peerReceipts: watermarksFor(theirs, showSeen),
+  };
+}
+
+const CURSOR_PATTERN = /^\d{15}#[a-z0-9_.-]+:[a-z0-9_.-]+$/;
+
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const activity = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!CURSOR_PATTERN.test(activity))
+    throw new ChatError('BAD_CURSOR', 'This cursor was not issued by the server');
+  return activity;
+}
+
+function summarize(
+  head: ConversationHead,
+  callerId: string,
+  showSeen: boolean,
+  peerPresence: Presence,
+): ConversationSummary {
+  const { side, peer } = membershipOrThrow(head.conversationId, callerId);
+  const mine = head[side];
+  const lastMessage: ChatMessage | null = head.lastSeq > mine.cleared ? head.lastMessage : null;
+  return {
+    conversationId: head.conversationId,
+    peer,
+    lastSeq: head.lastSeq,
+    lastMessage,
+    // The caller's own messages move their seen watermark, so everything past it is the peer's.
+    unread: Math.max(0, head.lastSeq - mine.seen),
+    peerReceipts: watermarksFor(head[side === 'lo' ? 'hi' : 'lo'], showSeen),
+    peerPresence,
+  };
+}
+
+export async function listConversations(
+  deps: ConversationListDeps,
+  callerId: string,
+  frame: FrameOf<'listConversations'>,
+): Promise<ServerEvent> {
+  const before = decodeCursor(frame.cursor);
+  const limit = frame.limit ?? DEFAULT_CONVERSATIONS_PAGE;
+  const now = deps.clock.now();
+  const page = await deps.conversations.listForUser(callerId, limit, before);
+  const peers = page.conversations.map((head) => membershipOrThrow(head.conversationId, callerId).peer);
+  const [me, peerStates, presence] = await Promise.all([
+    deps.users.getUser(callerId, now),
+    Promise.all(peers.map((peer) => deps.users.getUser(peer, now))),
+    // Every peer on the list shares a conversation with the caller: a contact, with no lookup needed.
+    presenceFor(deps, callerId, peers, now, peers),
+  ]);
+  const presenceById = new Map(presence.map((entry) => [entry.userId, entry]));
+  const profiles = new Map(peerStates.map((state, i) => [peers[i], state.profile]));
+  const conversations = page.conversations.map((head) => {
+    const { peer } = membershipOrThrow(head.conversationId, callerId);
+    const peerPresence = presenceById.get(peer) ?? { userId: peer, state: 'hidden' as const };
+    return summarize(head, callerId, seenVisible(me.profile, profiles.get(peer)), peerPresence);
+  });
+  const last = page.conversations.at(-1);
+  return {
+    type: 'conversations',
+    ...replyTo(frame.requestId),
+    conversations,
+    nextCursor: page.hasMore && last ? Buffer.from(last.activity, 'utf8').toString('base64url') : null,
+  };
+}
+
+export async function hideConversation(
+  deps: { conversations: ConversationStore },
+  callerId: string,
+  frame: FrameOf<'hideConversation'>,
+): Promise<ServerEvent> {
+  const { side } = membershipOrThrow(frame.conversationId, callerId);
+  if (!(await deps.conversations.hide(frame.conversationId, side))) {
+    throw new ChatError('UNKNOWN_CONVERSATION', 'This conversation has no messages');
+  }
+  return { type: 'ok', ...replyTo(frame.requestId) };
+}

@@ -1,0 +1,192 @@
+import type { FrameOf, Presence, ServerEvent, Settings } from '../protocol/frames';
+import { pushToConnections } from './delivery';
+import { conversationIdOf, sideOf } from './ids';
+import {
+  type Clock,
+  type Connection,
+  type ConnectionNotifier,
+  type ConversationStore,
+  DEFAULT_SETTINGS,
+  type Profile,
+  type UserStore,
+} from './ports';
+
+export interface PresenceDeps {
+  users: UserStore;
+  /** A conversation between two users makes them contacts for `lastSeenVisibility: "contacts"`. */
+  conversations: Pick<ConversationStore, 'get' | 'listForUser'>;
+}
+
+/**
+ * What `viewerId` may know of each target: "online", "offline" with the last activity, or "hidden"
+ * (either side's lastSeenVisibility forbids it, or no such user). One entry per distinct target, in
+ * the order given. `knownContacts` names targets the caller already knows share a conversation with
+ * the viewer (a conversation list's peers): each saves a lookup.
+ */
+export async function presenceFor(
+  deps: PresenceDeps,
+  viewerId: string,
+  targetIds: readonly string[],
+  now: number,
+  knownContacts: Iterable<string> = [],
+): Promise<Presence[]> {
+  const resolved = await resolvePresence(deps, viewerId, targetIds, now, knownContacts);
+  return resolved.map((entry) => entry.presence);
+}
+
+export interface GetPresenceDeps extends PresenceDeps {
+  clock: Clock;
+  presenceWatchMs: number;
+}
+
+/** Replies with the users' presence and subscribes the asker to their changes for a while. */
+export async function getPresence(
+  deps: GetPresenceDeps,
+  viewerId: string,
+  frame: FrameOf<'getPresence'>,
+): Promise<ServerEvent> {
+  const now = deps.clock.now();
+  const resolved = await resolvePresence(deps, viewerId, frame.users, now, []);
+  // Hidden users are watched too: a change of settings may reveal them, and every push is filtered anyway.
+  const watched = resolved.filter((entry) => entry.exists && entry.presence.userId !== viewerId);
+  if (watched.length > 0) {
+    await deps.users.addWatchers(
+      viewerId,
+      watched.map((entry) => entry.presence.userId),
+      now + deps.presenceWatchMs,
+    );
+  }
+  return {
+    type: 'presence',
+    ...(frame.requestId === undefined ? {} : { requestId: frame.requestId }),
+    users: resolved.map((entry) => entry.presence),
+  };
+}
+
+export interface PresenceChangeDeps extends PresenceDeps {
+  notifier: ConnectionNotifier;
+  clock: Clock;
+}
+
+/** A transition reaches the peers of this many most recent conversations, and as many watchers. */
+const MAX_AUDIENCE_PEERS = 100;
+const MAX_AUDIENCE_WATCHERS = 100;
+
+/** Whose presence changed: their id and the settings that decide who may be told. */
+export type PresenceSubject = Pick<Profile, 'userId'> & Settings;
+
+/**
+ * Tells the subject's watchers and the peers of their recent conversations that the subject came
+ * online or went offline: one `presence` event to each live connection of each of them who may see
+ * it. Returns how many posts went through.
+ */
+export async function announcePresence(
+  deps: PresenceChangeDeps,
+  subject: PresenceSubject,
+  presence: Presence,
+  now: number,
+): Promise<number> {
+  const [watchers, recent] = await Promise.all([
+    deps.users.watchersOf(subject.userId, now, MAX_AUDIENCE_WATCHERS),
+    deps.conversations.listForUser(subject.userId, MAX_AUDIENCE_PEERS),
+  ]);
+  const peers = recent.conversations.flatMap(
+    (head) => sideOf(head.conversationId, subject.userId)?.peer ?? [],
+  );
+  const isContact = contactLookup(
+    deps,
+    peers.map((peer) => conversationIdOf(subject.userId, peer)),
+  );
+  const audience = new Set([...watchers, ...peers]);
+  audience.delete(subject.userId);
+  const event: ServerEvent = { type: 'presence', users: [presence] };
+  const sent = await Promise.all(
+    [...audience].map(async (viewerId) => {
+      const viewer = await deps.users.getUser(viewerId, now);
+      if (!viewer.profile || viewer.connections.length === 0) return 0;
+      const allowed = await mutuallyVisible(viewer.profile, subject, () =>
+        isContact(viewerId, subject.userId),
+      );
+      return allowed ? pushToConnections(deps, viewer.connections, event) : 0;
+    }),
+  );
+  return sent.reduce((total, count) => total + count, 0);
+}
+
+/** A user's presence as anyone allowed to see it sees it. */
+function presenceOf(profile: Profile, connections: readonly Connection[]): Presence {
+  if (connections.length > 0) return { userId: profile.userId, state: 'online' };
+  return { userId: profile.userId, state: 'offline', lastSeen: profile.lastActiveAt };
+}
+
+interface ResolvedPresence {
+  presence: Presence;
+  /** The user has signed in at least once. */
+  exists: boolean;
+}
+
+async function resolvePresence(
+  deps: PresenceDeps,
+  viewerId: string,
+  targetIds: readonly string[],
+  now: number,
+  knownContacts: Iterable<string>,
+): Promise<ResolvedPresence[]> {
+  const targets = [...new Set(targetIds)];
+  const ids = [...new Set([viewerId, ...targets])];
+  const states = new Map(
+    await Promise.all(ids.map(async (id) => [id, await deps.users.getUser(id, now)] as const)),
+  );
+  const viewerSettings = states.get(viewerId)?.profile ?? DEFAULT_SETTINGS;
+  const isContact = contactLookup(
+    deps,
+    [...knownContacts].map((peer) => conversationIdOf(viewerId, peer)),
+  );
+  return Promise.all(
+    targets.map(async (userId): Promise<ResolvedPresence> => {
+      const state = states.get(userId);
+      if (!state?.profile) return { presence: { userId, state: 'hidden' }, exists: false };
+      const allowed =
+        userId === viewerId ||
+        (await mutuallyVisible(viewerSettings, state.profile, () => isContact(viewerId, userId)));
+      return {
+        presence: allowed ? presenceOf(state.profile, state.connections) : { userId, state: 'hidden' },
+        exists: true,
+      };
+    }),
+  );
+}
+
+/**
+ * Last seen is two-way, as in WhatsApp: each side's setting must allow the other. "contacts" asks
+ * whether the two share a conversation, and only when a setting needs the answer.
+ */
+async function mutuallyVisible(
+  a: Settings,
+  b: Settings,
+  areContacts: () => Promise<boolean>,
+): Promise<boolean> {
+  const settings = [a.lastSeenVisibility, b.lastSeenVisibility];
+  if (settings.includes('nobody')) return false;
+  if (settings.includes('contacts')) return areContacts();
+  return true;
+}
+
+/** Answers "do these two share a conversation?" once per pair within a request. */
+function contactLookup(
+  deps: PresenceDeps,
+  knownConversationIds: readonly string[],
+): (a: string, b: string) => Promise<boolean> {
+  const cache = new Map<string, Promise<boolean>>(
+    knownConversationIds.map((id) => [id, Promise.resolve(true)]),
+  );
+  return (a, b) => {
+    const conversationId = conversationIdOf(a, b);
+    let answer = cache.get(conversationId);
+    if (answer === undefined) {
+      answer = deps.conversations.get(conversationId).then((head) => head !== undefined);
+      cache.set(conversationId, answer);
+    }
+    return answer;
+  };
+}

@@ -1,0 +1,101 @@
+import type { FrameOf, MessageStatus, ServerEvent, Watermarks } from '../protocol/frames';
+import { pushToConnections } from './delivery';
+import { ChatError } from './errors';
+import { sideOf } from './ids';
+import type {
+  Clock,
+  ConnectionNotifier,
+  ConversationStore,
+  DeviceStore,
+  Profile,
+  SideState,
+  UserStore,
+} from './ports';
+import { DEFAULT_SETTINGS } from './ports';
+
+export interface ReceiptDeps {
+  users: UserStore;
+  conversations: ConversationStore;
+  devices: DeviceStore;
+  notifier: ConnectionNotifier;
+  clock: Clock;
+}
+
+export interface DeviceCaller {
+  userId: string;
+  deviceId: string;
+  connectionId: string;
+}
+
+/** "Seen" is shown only when both people have read receipts on, as in WhatsApp. */
+export function seenVisible(a: Profile | undefined, b: Profile | undefined): boolean {
+  return (
+    (a?.readReceipts ?? DEFAULT_SETTINGS.readReceipts) && (b?.readReceipts ?? DEFAULT_SETTINGS.readReceipts)
+  );
+}
+
+export function watermarksFor(state: SideState, showSeen: boolean): Watermarks {
+  return { delivered: state.delivered, seen: showSeen ? state.seen : null };
+}
+
+export function statusOf(seq: number, recipient: SideState, showSeen: boolean): MessageStatus {
+  if (showSeen && seq <= recipient.seen) return 'seen';
+  return seq <= recipient.delivered ? 'delivered' : 'sent';
+}
+
+/**
+ * A receipt moves the caller's watermark in the conversation (one conditional write) and this device's
+ * cursor, then tells the sender's devices and the caller's other devices what moved.
+ */
+export async function applyReceipt(
+  deps: ReceiptDeps,
+  caller: DeviceCaller,
+  frame: FrameOf<'receipt'>,
+): Promise<ServerEvent> {
+  const membership = sideOf(frame.conversationId, caller.userId);
+  if (!membership) throw new ChatError('NOT_A_PARTICIPANT', 'You are not in this conversation');
+  const outcome = await deps.conversations.applyReceipt(
+    frame.conversationId,
+    membership.side,
+    frame.status,
+    frame.upTo,
+  );
+  if (outcome.kind === 'unknown')
+    throw new ChatError('UNKNOWN_CONVERSATION', 'This conversation has no messages');
+  if (outcome.kind === 'ahead') {
+    throw new ChatError('RECEIPT_AHEAD', `The conversation's last message is ${outcome.head.lastSeq}`);
+  }
+  const mine = outcome.head[membership.side];
+  const base = { conversationId: frame.conversationId, userId: caller.userId };
+
+  // The device cursor moves even when the user-level watermark does not: another device may be ahead.
+  const cursor = deps.devices.advanceCursor(caller.userId, caller.deviceId, frame.conversationId, frame.upTo);
+  if (outcome.kind === 'moved') {
+    const now = deps.clock.now();
+    const [me, peer] = await Promise.all([
+      deps.users.getUser(caller.userId, now),
+      deps.users.getUser(membership.peer, now),
+    ]);
+    const showSeen = seenVisible(me.profile, peer.profile);
+    const ownDevices = me.connections.filter((c) => c.connectionId !== caller.connectionId);
+    // With read receipts off, a "seen" changes nothing the peer may observe.
+    const tellPeer = frame.status === 'delivered' || showSeen;
+    await Promise.all([
+      pushToConnections(deps, ownDevices, { type: 'status', ...base, ...watermarksFor(mine, true) }),
+      tellPeer
+        ? pushToConnections(deps, peer.connections, {
+            type: 'status',
+            ...base,
+            ...watermarksFor(mine, showSeen),
+          })
+        : Promise.resolve(0),
+    ]);
+  }
+  await cursor;
+  return {
+    type: 'status',
+    ...(frame.requestId === undefined ? {} : { requestId: frame.requestId }),
+    ...base,
+    ...watermarksFor(mine, true),
+  };
+}

@@ -1,0 +1,87 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../aws/clients';
+import type { DeviceStore } from '../core/ports';
+
+/** Device state lives in the user's partition of the users table, outside the "#" range getUser reads. */
+const userKey = (userId: string) => `user#${userId}`;
+const deviceKey = (deviceId: string) => `device#${deviceId}`;
+const cursorKey = (deviceId: string, conversationId: string) => `cursor#${deviceId}#${conversationId}`;
+
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_MAX = 100;
+
+export class DynamoDeviceStore implements DeviceStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async lastSyncAt(userId: string, deviceId: string): Promise<number | undefined> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: userKey(userId), sk: deviceKey(deviceId) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? Number(result.Item.lastSyncAt) : undefined;
+  }
+
+  async markSynced(userId: string, deviceId: string, at: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: userKey(userId), sk: deviceKey(deviceId), lastSyncAt: at },
+      }),
+    );
+  }
+
+  async cursors(
+    userId: string,
+    deviceId: string,
+    conversationIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const cursors = new Map<string, number>();
+    for (let start = 0; start < conversationIds.length; start += BATCH_GET_MAX) {
+      let keys: Record<string, unknown>[] | undefined = conversationIds
+        .slice(start, start + BATCH_GET_MAX)
+        .map((conversationId) => ({ pk: userKey(userId), sk: cursorKey(deviceId, conversationId) }));
+      // DynamoDB may leave keys unprocessed under load; ask again until none are left.
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        const result: BatchGetCommandOutput = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          cursors.set(String(item.conversationId), Number(item.seq));
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return cursors;
+  }
+
+  async advanceCursor(userId: string, deviceId: string, conversationId: string, upTo: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userKey(userId), sk: cursorKey(deviceId, conversationId) },
+          UpdateExpression: 'SET seq = :n, conversationId = :c',
+          ConditionExpression: 'attribute_not_exists(seq) OR seq < :n',
+          ExpressionAttributeValues: { ':n': upTo, ':c': conversationId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,218 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type Grant, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
+import {
+  FUNCTIONS,
+  type FunctionDefinition,
+  type FunctionName,
+  type TableAccess,
+} from '../lambdas/contract/routes';
+import type { TableDefinition } from '../lambdas/contract/tables';
+import { acknowledge, wildcardFindings } from './nag';
+
+/** Resolved from this file, so synthesis and tests work from any working directory. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The lock file NodejsFunction looks for; given explicitly so it is not searched for from the cwd. */
+export const DEPS_LOCK_FILE = join(REPO_ROOT, 'package-lock.json');
+
+/** Absolute path of the module that exports a function's `handler`. */
+export function handlerEntry(name: FunctionName): string {
+  return join(REPO_ROOT, 'lambdas', 'handlers', `${FUNCTIONS[name].entry}.ts`);
+}
+
+/**
+ * The one definition of how every handler is bundled. CDK's NodejsFunction and the bundle test
+ * (test/cdk/bundles.test.ts) both derive their esbuild settings from it, so what the test loads is
+ * what Lambda runs.
+ */
+export const CHAT_BUNDLING = {
+  target: 'node22',
+  /** Lambda loads the bundle as `index.js` without a package.json, which Node reads as CommonJS. */
+  format: 'cjs',
+  minify: true,
+  sourceMap: true,
+  /** Nothing external: the AWS SDK is bundled so the code runs on the SDK versions we tested. */
+  externalModules: [],
+  /**
+   * Prefer packages' ES module builds: esbuild can tree-shake them, which takes about a fifth off
+   * every bundle that uses the AWS SDK (whose `main` builds are CommonJS).
+   */
+  mainFields: ['module', 'main'],
+  /** Lambda provides credentials in the environment; see lambdas/aws/lambda-credentials.ts. */
+  alias: { '@aws-sdk/credential-provider-node': './lambdas/aws/lambda-credentials.ts' },
+} as const satisfies {
+  readonly target: string;
+  readonly format: 'cjs' | 'esm';
+  readonly minify: boolean;
+  readonly sourceMap: boolean;
+  readonly externalModules: readonly string[];
+  readonly mainFields: readonly string[];
+  readonly alias: Readonly<Record<string, string>>;
+};
+
+const OUTPUT_FORMATS: Record<'cjs' | 'esm', OutputFormat> = { cjs: OutputFormat.CJS, esm: OutputFormat.ESM };
+
+/** CHAT_BUNDLING in NodejsFunction's terms. */
+export function cdkBundlingOptions(): BundlingOptions {
+  return {
+    target: CHAT_BUNDLING.target,
+    format: OUTPUT_FORMATS[CHAT_BUNDLING.format],
+    minify: CHAT_BUNDLING.minify,
+    sourceMap: CHAT_BUNDLING.sourceMap,
+    externalModules: [...CHAT_BUNDLING.externalModules],
+    mainFields: [...CHAT_BUNDLING.mainFields],
+    esbuildArgs: Object.fromEntries(
+      Object.entries(CHAT_BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, to]),
+    ),
+    // No Docker on the build machines: bundle with the project's own esbuild, or fail.
+    forceDockerBundling: false,
+  };
+}
+
+/**
+ * CHAT_BUNDLING in esbuild's API terms, matching the command line NodejsFunction builds
+ * (`esbuild --bundle <entry> --target=… --platform=node --format=… --minify --sourcemap --external:…
+ * --main-fields=…`, run from the project root).
+ */
+export function esbuildOptionsFor(name: FunctionName, outfile: string): BuildOptions {
+  return {
+    entryPoints: [handlerEntry(name)],
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: 'node',
+    target: CHAT_BUNDLING.target,
+    format: CHAT_BUNDLING.format,
+    minify: CHAT_BUNDLING.minify,
+    sourcemap: CHAT_BUNDLING.sourceMap,
+    external: [...CHAT_BUNDLING.externalModules],
+    mainFields: [...CHAT_BUNDLING.mainFields],
+    alias: { ...CHAT_BUNDLING.alias },
+    outfile,
+  };
+}
+
+/** Runtime every function runs on; the bundling target above must not be newer. */
+export const CHAT_RUNTIME = Runtime.NODEJS_22_X;
+
+export interface ChatFunctionProps {
+  /** The entry of FUNCTIONS this function implements; it decides the handler module. */
+  readonly name: FunctionName;
+  /**
+   * Memory in MB (CPU scales with it).
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * @default - the contract's `timeoutSeconds`, else 10 seconds: well below API Gateway's 29 s
+   * integration timeout, so a stuck call fails visibly
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A handler from lambdas/handlers with the project's defaults: Node 22 on arm64, bundled with
+ * CHAT_BUNDLING, source maps on, its own log group, and a role that may only write to that log group
+ * until grants are added (no AWS managed policies).
+ */
+export class ChatFunction extends NodejsFunction {
+  /** The FUNCTIONS key this function implements. */
+  readonly chatName: FunctionName;
+  /** What the contract says this function may touch. */
+  readonly definition: FunctionDefinition;
+  readonly executionRole: Role;
+  readonly logs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ChatFunctionProps) {
+    const definition: FunctionDefinition = FUNCTIONS[props.name];
+    // Created before the function so the function can be pointed at them; they live beside it.
+    const logs = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    const executionRole = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Executes the chat ${props.name} function`,
+    });
+    // What AWSLambdaBasicExecutionRole would allow, limited to this function's own log group.
+    executionRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logs.logGroupArn],
+      }),
+    );
+
+    super(scope, id, {
+      entry: handlerEntry(props.name),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: DEPS_LOCK_FILE,
+      runtime: CHAT_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(definition.timeoutSeconds ?? 10),
+      logGroup: logs,
+      role: executionRole,
+      bundling: cdkBundlingOptions(),
+    });
+
+    this.chatName = props.name;
+    this.definition = definition;
+    this.executionRole = executionRole;
+    this.logs = logs;
+
+    this.addEnvironment('NODE_OPTIONS', '--enable-source-maps');
+
+    acknowledge(
+      this,
+      'AwsSolutions-L1',
+      'Pinned to Node.js 22: the bundled AWS SDK and the handlers are tested on Node 22 (SDK releases need >= 22); move to the next LTS runtime after testing on it.',
+    );
+  }
+}
+
+/**
+ * Grants a function the access it has to one table and hands it the table's name, in one place, so a
+ * function never gets a table name without a grant or a grant without the name.
+ */
+export function grantTableAccess(
+  fn: ChatFunction,
+  table: ITable,
+  definition: TableDefinition,
+  access: TableAccess,
+): void {
+  const grant = grantFor(table, fn, access);
+  fn.addEnvironment(definition.envVar, table.tableName);
+  // CDK's table grants always add `<table ARN>/index/*`. Only that wildcard is acknowledged; any other
+  // stays unacknowledged so cdk-nag reports it.
+  const hasIndexes = definition.globalIndexes.length > 0 || definition.localIndexes.length > 0;
+  const reason = hasIndexes
+    ? `Queries on the ${definition.name} table's secondary indexes need the index ARNs; the wildcard covers only that table's indexes.`
+    : `CDK's table grant always adds <table ARN>/index/*; the ${definition.name} table has no secondary index, so the wildcard matches nothing.`;
+  for (const finding of wildcardFindings(grant, Stack.of(fn))) {
+    if (finding.endsWith('/index/*]')) {
+      acknowledge(fn.executionRole, finding, reason);
+    }
+  }
+}
+
+function grantFor(table: ITable, fn: ChatFunction, access: TableAccess): Grant {
+  switch (access) {
+    case 'read':
+      return table.grantReadData(fn);
+    case 'write':
+      return table.grantWriteData(fn);
+    case 'readWrite':
+      return table.grantReadWriteData(fn);
+  }
+}

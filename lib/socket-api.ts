@@ -1,0 +1,254 @@
+import { Stack } from 'aws-cdk-lib';
+import {
+  LogGroupLogDestination,
+  type ThrottleSettings,
+  WebSocketApi,
+  type WebSocketRoute,
+  WebSocketStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LIMITS } from '../lambdas/contract/limits';
+import {
+  AUTHORIZER,
+  CONNECT_ROUTE,
+  FUNCTIONS,
+  type FunctionDefinition,
+  type FunctionName,
+  functionNameEnvVar,
+  ROUTE_SELECTION_EXPRESSION,
+  ROUTES,
+  STAGE,
+} from '../lambdas/contract/routes';
+import { MEDIA_BUCKET_ENV } from '../lambdas/contract/tables';
+import { ChatFunction } from './chat-function';
+import type { ChatTables } from './chat-tables';
+import { acknowledge, acknowledgeGrantWildcards } from './nag';
+
+/** Environment variables the stack sets beyond the tables' own (TableDefinition.envVar). */
+export const ENV = {
+  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for the @connections API client. */
+  connectionsEndpoint: 'CHAT_CONNECTIONS_ENDPOINT',
+  jwtIssuer: 'CHAT_JWT_ISSUER',
+  /** The Cognito app client id: the `aud` claim of its ID tokens. */
+  jwtAudience: 'CHAT_JWT_AUDIENCE',
+  jwksUrl: 'CHAT_JWKS_URL',
+  mediaBucket: MEDIA_BUCKET_ENV,
+} as const;
+
+/** What the authorizer needs to verify the tokens clients connect with. */
+export interface JwtSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl: string;
+}
+
+export interface ChatSocketApiProps {
+  readonly tables: ChatTables;
+  readonly jwt: JwtSettings;
+  /**
+   * Bucket for functions whose contract entry has `media`.
+   * @default - none; then no function may declare `media`
+   */
+  readonly mediaBucket?: IBucket;
+  /**
+   * Default route throttling of the stage.
+   * @default - LIMITS.throttlingRateLimit and LIMITS.throttlingBurstLimit
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * Memory per function in MB.
+   * @default - 256 for every function
+   */
+  readonly memorySize?: Partial<Record<FunctionName, number>>;
+  /**
+   * Access logs of the stage in a log group. WebSocket APIs can log only once the account's API Gateway
+   * settings name a CloudWatch Logs role, which is per account and region, not per stack.
+   * @default false
+   */
+  readonly accessLogging?: boolean;
+}
+
+/**
+ * The WebSocket API built from the route contract: one function per FUNCTIONS entry, one route per
+ * ROUTES entry, the Lambda authorizer on `$connect`, and one auto-deployed, throttled stage.
+ */
+export class ChatSocketApi extends Construct {
+  readonly api: WebSocketApi;
+  readonly stage: WebSocketStage;
+  readonly functions: Readonly<Record<FunctionName, ChatFunction>>;
+  readonly routes: ReadonlyMap<string, WebSocketRoute>;
+  readonly authorizer: WebSocketLambdaAuthorizer;
+  /** `wss://` URL clients connect to. */
+  readonly url: string;
+  /** `https://` endpoint of the @connections management API of the stage. */
+  readonly connectionsEndpoint: string;
+  readonly accessLogs?: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ChatSocketApiProps) {
+    super(scope, id);
+
+    const names = Object.keys(FUNCTIONS).filter(isFunctionName);
+    for (const name of names) {
+      const definition: FunctionDefinition = FUNCTIONS[name];
+      if (definition.media && !props.mediaBucket) {
+        throw new Error(`Function ${name} declares media access, but no mediaBucket was given`);
+      }
+    }
+
+    this.api = new WebSocketApi(this, 'Api', {
+      apiName: `${Stack.of(this).stackName}-chat`,
+      description: 'Serverless 1:1 chat',
+      routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+    });
+
+    if (props.accessLogging) {
+      this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    }
+
+    this.stage = new WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName: STAGE,
+      autoDeploy: true,
+      throttle: props.throttle ?? {
+        rateLimit: LIMITS.throttlingRateLimit,
+        burstLimit: LIMITS.throttlingBurstLimit,
+      },
+      accessLogSettings: this.accessLogs
+        ? { destination: new LogGroupLogDestination(this.accessLogs) }
+        : undefined,
+    });
+    this.url = this.stage.url;
+    this.connectionsEndpoint = this.stage.callbackUrl;
+
+    if (!this.accessLogs) {
+      acknowledge(
+        this.stage,
+        'AwsSolutions-APIG1',
+        'Access logging is opt-in (accessLogging): WebSocket stages can log only after the account-wide API Gateway CloudWatch Logs role is set, which one stack must not own; every route is handled by a function that logs to its own log group.',
+      );
+    }
+
+    const functions: Partial<Record<FunctionName, ChatFunction>> = {};
+    for (const name of names) {
+      functions[name] = this.createFunction(name, props);
+    }
+    this.functions = complete(functions, names);
+
+    for (const name of names) {
+      this.wireInvocations(this.functions[name]);
+    }
+
+    this.authorizer = new WebSocketLambdaAuthorizer('Authorizer', this.functions[AUTHORIZER.function], {
+      identitySource: [`route.request.querystring.${AUTHORIZER.tokenQueryParameter}`],
+    });
+
+    const routes = new Map<string, WebSocketRoute>();
+    for (const route of ROUTES) {
+      const integration = new WebSocketLambdaIntegration(
+        `${routeConstructId(route.routeKey)}Integration`,
+        this.functions[route.function],
+      );
+      const added = this.api.addRoute(route.routeKey, {
+        integration,
+        returnResponse: route.replies,
+        authorizer: route.routeKey === CONNECT_ROUTE ? this.authorizer : undefined,
+      });
+      routes.set(route.routeKey, added);
+      if (route.routeKey !== CONNECT_ROUTE) {
+        acknowledge(
+          added,
+          'AwsSolutions-APIG4',
+          'API Gateway allows authorizers on $connect only; the connection was authorized there and every later route receives that authorizer context.',
+        );
+      }
+    }
+    this.routes = routes;
+  }
+
+  /** Lets a function start the functions its contract entry `invokes`, and tells it their names. */
+  private wireInvocations(fn: ChatFunction): void {
+    for (const targetName of fn.definition.invokes ?? []) {
+      if (!isFunctionName(targetName)) {
+        throw new Error(`Function ${fn.chatName} invokes ${targetName}, which is not in FUNCTIONS`);
+      }
+      const target = this.functions[targetName];
+      const grant = target.grantInvoke(fn);
+      acknowledgeGrantWildcards(
+        fn.executionRole,
+        grant,
+        `Invoking the ${targetName} function by name may resolve to its versions and aliases (\`<arn>:*\`); the wildcard covers only that one function.`,
+      );
+      fn.addEnvironment(functionNameEnvVar(targetName), target.functionName);
+    }
+  }
+
+  private createFunction(name: FunctionName, props: ChatSocketApiProps): ChatFunction {
+    const fn = new ChatFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Function`, {
+      name,
+      memorySize: props.memorySize?.[name],
+    });
+    const definition: FunctionDefinition = FUNCTIONS[name];
+
+    props.tables.grantAccess(fn);
+
+    if (definition.manageConnections) {
+      const grant = this.stage.grantManagementApiAccess(fn);
+      acknowledgeGrantWildcards(
+        fn.executionRole,
+        grant,
+        `Connection ids exist only at run time; the wildcard is limited to the @connections resources of the ${STAGE} stage of this API.`,
+      );
+      // The @connections endpoint comes from configuration: a custom domain would change it.
+      fn.addEnvironment(ENV.connectionsEndpoint, this.connectionsEndpoint);
+    }
+
+    if (definition.media && props.mediaBucket) {
+      const grant =
+        definition.media === 'readWrite'
+          ? props.mediaBucket.grantReadWrite(fn)
+          : props.mediaBucket.grantRead(fn);
+      acknowledgeGrantWildcards(
+        fn.executionRole,
+        grant,
+        'Media objects are keyed per upload at run time, so the grant covers the objects of this one bucket; the action wildcards are the S3 read/write action families of the CDK grant.',
+      );
+      fn.addEnvironment(ENV.mediaBucket, props.mediaBucket.bucketName);
+    }
+
+    if (name === AUTHORIZER.function) {
+      fn.addEnvironment(ENV.jwtIssuer, props.jwt.issuer);
+      fn.addEnvironment(ENV.jwtAudience, props.jwt.audience);
+      fn.addEnvironment(ENV.jwksUrl, props.jwt.jwksUrl);
+    }
+    return fn;
+  }
+}
+
+function isFunctionName(name: string): name is FunctionName {
+  return Object.hasOwn(FUNCTIONS, name);
+}
+
+/** `$connect` -> `Connect`, `sendMessage` -> `SendMessage`: construct ids without `$`. */
+function routeConstructId(routeKey: string): string {
+  const bare = routeKey.replace(/^\$/, '');
+  return `${bare.charAt(0).toUpperCase()}${bare.slice(1)}`;
+}
+
+function complete(
+  partial: Partial<Record<FunctionName, ChatFunction>>,
+  names: readonly FunctionName[],
+): Record<FunctionName, ChatFunction> {
+  const result = {} as Record<FunctionName, ChatFunction>;
+  for (const name of names) {
+    const fn = partial[name];
+    if (!fn) {
+      throw new Error(`Function ${name} was not created`);
+    }
+    result[name] = fn;
+  }
+  return result;
+}

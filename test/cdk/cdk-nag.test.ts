@@ -1,0 +1,110 @@
+import { Validations } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ChatStack } from '../../lib/chat-stack';
+import { chatStackWithoutBundling } from './app';
+
+interface Finding {
+  readonly rule: string;
+  readonly severity: string;
+  readonly path: string;
+}
+
+/** Runs the AwsSolutions pack on a construct tree, as `cdk synth` does through the validation plugin. */
+function nagFindings(scope: IConstruct, options: { ignoreAcknowledgments?: boolean } = {}): Finding[] {
+  const pack = new AwsSolutionsChecks(undefined, { verbose: true });
+  if (options.ignoreAcknowledgments) {
+    // Lets the test see every finding, to prove each acknowledgment still matches one.
+    Object.defineProperty(pack, 'isAcknowledged', { value: () => false });
+  }
+  const report = pack.validateScope(scope);
+  return report.violations.flatMap((violation) =>
+    violation.violatingResources.map((resource) => ({
+      rule: violation.ruleName,
+      severity: violation.severity ?? 'unknown',
+      path: resource.constructPath ?? '',
+    })),
+  );
+}
+
+interface Acknowledgment {
+  readonly path: string;
+  readonly rule: string;
+  readonly reason: string;
+}
+
+function acknowledgmentsIn(scope: IConstruct): Acknowledgment[] {
+  const found: Acknowledgment[] = [];
+  for (const construct of scope.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      const data: unknown = entry.data;
+      if (typeof data !== 'object' || data === null) continue;
+      for (const [rule, reason] of Object.entries(data)) {
+        found.push({
+          path: construct.node.path,
+          rule: rule.replace(/^annotation::/i, ''),
+          reason: String(reason),
+        });
+      }
+    }
+  }
+  return found;
+}
+
+describe('cdk-nag AwsSolutions checks', () => {
+  let stack: ChatStack;
+
+  beforeAll(() => {
+    stack = chatStackWithoutBundling();
+  });
+
+  it('reports no unacknowledged error or warning for the stack', () => {
+    const findings = nagFindings(stack);
+    expect(findings.filter((finding) => finding.severity === 'error')).toEqual([]);
+    expect(findings.filter((finding) => finding.severity === 'warning')).toEqual([]);
+    expect(findings).toEqual([]);
+  });
+
+  it('reports no unacknowledged finding with stage access logging on either', () => {
+    expect(nagFindings(chatStackWithoutBundling({ apiAccessLogging: true }))).toEqual([]);
+  });
+
+  it('acknowledges only findings that exist, each with a written reason', () => {
+    const all = nagFindings(stack, { ignoreAcknowledgments: true });
+    const acknowledgments = acknowledgmentsIn(stack);
+    expect(acknowledgments.length).toBeGreaterThan(0);
+    for (const acknowledgment of acknowledgments) {
+      const matched = all.some(
+        (finding) =>
+          finding.rule === acknowledgment.rule &&
+          (finding.path === acknowledgment.path || finding.path.startsWith(`${acknowledgment.path}/`)),
+      );
+      expect(matched, `${acknowledgment.rule} at ${acknowledgment.path} matches no finding`).toBe(true);
+      expect(
+        acknowledgment.reason.length,
+        `${acknowledgment.rule} at ${acknowledgment.path}`,
+      ).toBeGreaterThan(60);
+    }
+  });
+
+  it('acknowledges no wildcard on the whole account and no managed policy', () => {
+    const rules = acknowledgmentsIn(stack).map((acknowledgment) => acknowledgment.rule);
+    expect(rules).not.toContain('AwsSolutions-IAM4');
+    expect(rules).not.toContain('AwsSolutions-IAM5');
+    expect(rules.filter((rule) => rule.includes('Resource::*]') || rule.includes('Action::*]'))).toEqual([]);
+  });
+
+  it('still reports a finding that nobody acknowledged', () => {
+    const withExtra = chatStackWithoutBundling();
+    new Bucket(withExtra, 'UnloggedBucket', { enforceSSL: true });
+    const findings = nagFindings(withExtra);
+    expect(findings).toContainEqual({
+      rule: 'AwsSolutions-S1',
+      severity: 'error',
+      path: `${withExtra.node.path}/UnloggedBucket/Resource`,
+    });
+  });
+});

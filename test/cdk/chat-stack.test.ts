@@ -1,0 +1,687 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../lambdas/contract/limits';
+import {
+  AUTHORIZER,
+  CONNECT_ROUTE,
+  FUNCTIONS,
+  type FunctionDefinition,
+  type FunctionName,
+  functionNameEnvVar,
+  ROUTE_SELECTION_EXPRESSION,
+  ROUTES,
+  SCHEDULES,
+  STAGE,
+} from '../../lambdas/contract/routes';
+import { MEDIA_BUCKET_ENV, TABLES, type TableDefinition } from '../../lambdas/contract/tables';
+import type { ChatStack } from '../../lib/chat-stack';
+import { ChatSchedules } from '../../lib/schedules';
+import { chatStackWithoutBundling } from './app';
+import { actionsOf, logicalIdOf, mentions, resource, resourcesOfType, statementsForRole } from './template';
+
+const FUNCTION_NAMES = Object.keys(FUNCTIONS).filter((name): name is FunctionName =>
+  Object.hasOwn(FUNCTIONS, name),
+);
+
+function definitionOf(name: FunctionName): FunctionDefinition {
+  return FUNCTIONS[name];
+}
+
+/** The variables each function must get, derived from the contract alone. */
+function expectedEnvironment(name: FunctionName): string[] {
+  const definition = definitionOf(name);
+  const keys = ['NODE_OPTIONS'];
+  for (const table of TABLES) {
+    if (definition.tables[table.name]) keys.push(table.envVar);
+  }
+  if (definition.manageConnections) keys.push('CHAT_CONNECTIONS_ENDPOINT');
+  if (definition.media) keys.push(MEDIA_BUCKET_ENV);
+  for (const target of definition.invokes ?? []) keys.push(functionNameEnvVar(target));
+  if (name === AUTHORIZER.function) keys.push('CHAT_JWT_ISSUER', 'CHAT_JWT_AUDIENCE', 'CHAT_JWKS_URL');
+  return keys.sort();
+}
+
+function environmentOf(template: Template, stack: ChatStack, name: FunctionName): Record<string, unknown> {
+  const fn = resource(template, logicalIdOf(stack, stack.socketApi.functions[name].functionArn));
+  const environment = fn.Properties?.Environment;
+  if (typeof environment !== 'object' || environment === null || !('Variables' in environment)) {
+    throw new Error(`${name} has no environment`);
+  }
+  const variables: unknown = environment.Variables;
+  if (typeof variables !== 'object' || variables === null) {
+    throw new Error(`${name} has no environment variables`);
+  }
+  return { ...variables };
+}
+
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+describe('ChatStack WebSocket API', () => {
+  let stack: ChatStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = chatStackWithoutBundling();
+    template = Template.fromStack(stack);
+  });
+
+  it('selects routes by the action in the body', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+    });
+  });
+
+  it('creates exactly one route per ROUTES entry', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
+    const keys = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties?.RouteKey,
+    );
+    expect(keys.sort()).toEqual(ROUTES.map((route) => route.routeKey).sort());
+  });
+
+  it('integrates each route with the function the contract names', () => {
+    for (const route of ROUTES) {
+      const cfnRoute = resource(
+        template,
+        logicalIdOf(stack, stack.socketApi.routes.get(route.routeKey)?.routeId ?? ''),
+      );
+      const target = JSON.stringify(cfnRoute.Properties?.Target);
+      const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1] ?? '';
+      const integration = resource(template, integrationId);
+      expect(integration.Type).toBe('AWS::ApiGatewayV2::Integration');
+      expect(integration.Properties?.IntegrationType).toBe('AWS_PROXY');
+      const functionId = logicalIdOf(stack, stack.socketApi.functions[route.function].functionArn);
+      expect(mentions(integration.Properties?.IntegrationUri, functionId), route.routeKey).toBe(true);
+    }
+  });
+
+  it('authorizes $connect with the Lambda authorizer reading the token from the query string', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    const [authorizerId, authorizer] =
+      Object.entries(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer'))[0] ?? [];
+    expect(authorizer?.Properties?.AuthorizerType).toBe('REQUEST');
+    expect(authorizer?.Properties?.IdentitySource).toEqual([
+      `route.request.querystring.${AUTHORIZER.tokenQueryParameter}`,
+    ]);
+    const authorizerFunctionId = logicalIdOf(
+      stack,
+      stack.socketApi.functions[AUTHORIZER.function].functionArn,
+    );
+    expect(mentions(authorizer?.Properties?.AuthorizerUri, authorizerFunctionId)).toBe(true);
+
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: CONNECT_ROUTE,
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizerId },
+    });
+  });
+
+  it('leaves every other route without an authorizer, as API Gateway requires', () => {
+    for (const route of ROUTES.filter((candidate) => candidate.routeKey !== CONNECT_ROUTE)) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: route.routeKey,
+        AuthorizationType: 'NONE',
+        AuthorizerId: Match.absent(),
+      });
+    }
+  });
+
+  it('adds a route response exactly to the routes that reply', () => {
+    const replying = ROUTES.filter((route) => route.replies);
+    template.resourceCountIs('AWS::ApiGatewayV2::RouteResponse', replying.length);
+    const responded = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::RouteResponse')).map(
+      (response) => {
+        expect(response.Properties?.RouteResponseKey).toBe('$default');
+        return JSON.stringify(response.Properties?.RouteId);
+      },
+    );
+    for (const route of ROUTES) {
+      const routeId = logicalIdOf(stack, stack.socketApi.routes.get(route.routeKey)?.routeId ?? '');
+      expect(responded.includes(JSON.stringify({ Ref: routeId })), route.routeKey).toBe(route.replies);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: route.routeKey,
+        RouteResponseSelectionExpression: route.replies ? '$default' : Match.absent(),
+      });
+    }
+  });
+
+  it('deploys one auto-deployed, throttled stage', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: STAGE,
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: LIMITS.throttlingRateLimit,
+        ThrottlingBurstLimit: LIMITS.throttlingBurstLimit,
+      },
+      AccessLogSettings: Match.absent(),
+    });
+  });
+
+  it('lets API Gateway invoke each routed function and the authorizer, and nothing more', () => {
+    const invoked = new Set<string>([AUTHORIZER.function, ...ROUTES.map((route) => route.function)]);
+    const permissions = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter(
+      (permission) => permission.Properties?.Principal === 'apigateway.amazonaws.com',
+    );
+    for (const name of FUNCTION_NAMES) {
+      const functionId = logicalIdOf(stack, stack.socketApi.functions[name].functionArn);
+      const granted = permissions.some((permission) =>
+        mentions(permission.Properties?.FunctionName, functionId),
+      );
+      expect(granted, name).toBe(invoked.has(name));
+    }
+  });
+});
+
+describe('ChatStack tables', () => {
+  let stack: ChatStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = chatStackWithoutBundling();
+    template = Template.fromStack(stack);
+  });
+
+  it('creates one table per TABLES entry and no others', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', TABLES.length);
+  });
+
+  function tableJson(definition: TableDefinition) {
+    return resource(template, logicalIdOf(stack, stack.tables.table(definition.name).tableName));
+  }
+
+  it.each(TABLES.map((definition) => [definition.name, definition] as const))(
+    'builds the %s table exactly from its definition',
+    (_name, definition) => {
+      const table = tableJson(definition);
+      const properties = table.Properties ?? {};
+
+      const keySchema = [{ AttributeName: definition.partitionKey.name, KeyType: 'HASH' }];
+      if (definition.sortKey) keySchema.push({ AttributeName: definition.sortKey.name, KeyType: 'RANGE' });
+      expect(properties.KeySchema).toEqual(keySchema);
+
+      const attributes = new Map<string, string>();
+      for (const key of [
+        definition.partitionKey,
+        definition.sortKey,
+        ...definition.globalIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+        ...definition.localIndexes.map((index) => index.sortKey),
+      ]) {
+        if (key) attributes.set(key.name, key.type);
+      }
+      const expectedAttributes = [...attributes].map(([AttributeName, AttributeType]) => ({
+        AttributeName,
+        AttributeType,
+      }));
+      expect(properties.AttributeDefinitions).toHaveLength(expectedAttributes.length);
+      expect(properties.AttributeDefinitions).toEqual(expect.arrayContaining(expectedAttributes));
+
+      const globalIndexes = definition.globalIndexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      }));
+      expect(properties.GlobalSecondaryIndexes).toEqual(globalIndexes.length > 0 ? globalIndexes : undefined);
+
+      const localIndexes = definition.localIndexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      }));
+      expect(properties.LocalSecondaryIndexes).toEqual(localIndexes.length > 0 ? localIndexes : undefined);
+
+      expect(properties.TimeToLiveSpecification).toEqual(
+        definition.timeToLiveAttribute
+          ? { AttributeName: definition.timeToLiveAttribute, Enabled: true }
+          : undefined,
+      );
+    },
+  );
+
+  it.each(TABLES.map((definition) => [definition.name, definition] as const))(
+    'makes the %s table on-demand, recoverable, encrypted, retained and deletion-protected',
+    (_name, definition) => {
+      const table = tableJson(definition);
+      expect(table.Properties?.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
+      expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(table.Properties?.DeletionProtectionEnabled).toBe(true);
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      // A fixed name would keep two stages from sharing an account.
+      expect(table.Properties).not.toHaveProperty('TableName');
+    },
+  );
+
+  it('looks tables up by name and refuses unknown names', () => {
+    for (const definition of TABLES) {
+      expect(stack.tables.table(definition.name).node.path).toContain('Tables/');
+      expect(stack.tables.definition(definition.name)).toBe(definition);
+    }
+  });
+});
+
+describe('ChatStack media bucket', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    template = Template.fromStack(
+      chatStackWithoutBundling({ mediaAllowedOrigins: ['https://chat.example'] }),
+    );
+  });
+
+  it('is private, encrypted, retained and has no fixed name', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        BucketName: Match.absent(),
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('allows browser PUT, GET and HEAD from the configured origins', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: {
+        CorsRules: [
+          Match.objectLike({
+            AllowedMethods: ['PUT', 'GET', 'HEAD'],
+            AllowedOrigins: ['https://chat.example'],
+            AllowedHeaders: ['*'],
+          }),
+        ],
+      },
+    });
+  });
+
+  it('aborts incomplete multipart uploads after one day', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+        ]),
+      },
+    });
+  });
+
+  it('denies every request that does not use TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('allows any origin by default (presigned URLs are the access control)', () => {
+    Template.fromStack(chatStackWithoutBundling()).hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['*'] })] },
+    });
+  });
+});
+
+describe('ChatStack functions', () => {
+  let stack: ChatStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = chatStackWithoutBundling();
+    template = Template.fromStack(stack);
+  });
+
+  it('creates one function per FUNCTIONS entry', () => {
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+  });
+
+  it.each(FUNCTION_NAMES)(
+    'runs %s on Node 22 or newer, arm64, with its timeout and own log group',
+    (name) => {
+      const fn = resource(template, logicalIdOf(stack, stack.socketApi.functions[name].functionArn));
+      const properties = fn.Properties ?? {};
+      expect(properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+      expect(properties.Architectures).toEqual(['arm64']);
+      expect(properties.MemorySize).toBe(256);
+      expect(properties.Timeout).toBe(definitionOf(name).timeoutSeconds ?? 10);
+      expect(properties.Handler).toBe('index.handler');
+      expect(properties).not.toHaveProperty('FunctionName');
+
+      const logGroupId = logicalIdOf(stack, stack.socketApi.functions[name].logs.logGroupName);
+      expect(properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+      const logGroup = resource(template, logGroupId);
+      expect(logGroup.Properties?.RetentionInDays).toBe(30);
+      expect(logGroup.Properties).not.toHaveProperty('LogGroupName');
+    },
+  );
+
+  it.each(FUNCTION_NAMES)('gives %s exactly the environment variables its contract entry implies', (name) => {
+    const variables = environmentOf(template, stack, name);
+    expect(Object.keys(variables).sort()).toEqual(expectedEnvironment(name));
+    expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('hands each function the physical names of its own tables', () => {
+    for (const name of FUNCTION_NAMES) {
+      const variables = environmentOf(template, stack, name);
+      for (const table of TABLES) {
+        if (definitionOf(name).tables[table.name]) {
+          const tableId = logicalIdOf(stack, stack.tables.table(table.name).tableName);
+          expect(variables[table.envVar], `${name} ${table.envVar}`).toEqual({ Ref: tableId });
+        }
+      }
+    }
+  });
+
+  it('points functions that manage connections at the stage @connections endpoint', () => {
+    const apiId = logicalIdOf(stack, stack.socketApi.api.apiId);
+    const endpoint = {
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { Ref: apiId },
+          '.execute-api.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          `/${STAGE}`,
+        ],
+      ],
+    };
+    for (const name of FUNCTION_NAMES.filter((candidate) => definitionOf(candidate).manageConnections)) {
+      expect(environmentOf(template, stack, name).CHAT_CONNECTIONS_ENDPOINT, name).toEqual(endpoint);
+    }
+  });
+
+  it('tells the authorizer the Cognito issuer, app client and key set', () => {
+    const variables = environmentOf(template, stack, AUTHORIZER.function);
+    const poolId = logicalIdOf(stack, stack.identity.userPool.userPoolId);
+    const clientId = logicalIdOf(stack, stack.identity.userPoolClient.userPoolClientId);
+    const issuerParts = [
+      'https://cognito-idp.',
+      { Ref: 'AWS::Region' },
+      '.',
+      { Ref: 'AWS::URLSuffix' },
+      '/',
+      { Ref: poolId },
+    ];
+    expect(variables.CHAT_JWT_ISSUER).toEqual({ 'Fn::Join': ['', issuerParts] });
+    expect(variables.CHAT_JWT_AUDIENCE).toEqual({ Ref: clientId });
+    expect(variables.CHAT_JWKS_URL).toEqual({ 'Fn::Join': ['', [...issuerParts, '/.well-known/jwks.json']] });
+  });
+
+  it('tells each invoking function the name of the function it starts', () => {
+    for (const name of FUNCTION_NAMES) {
+      for (const target of definitionOf(name).invokes ?? []) {
+        const targetName = FUNCTION_NAMES.find((candidate) => candidate === target);
+        expect(targetName, `${name} invokes ${target}`).toBeDefined();
+        if (!targetName) continue;
+        const targetId = logicalIdOf(stack, stack.socketApi.functions[targetName].functionName);
+        expect(environmentOf(template, stack, name)[functionNameEnvVar(target)]).toEqual({ Ref: targetId });
+      }
+    }
+  });
+});
+
+describe('ChatStack permissions', () => {
+  let stack: ChatStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = chatStackWithoutBundling();
+    template = Template.fromStack(stack);
+  });
+
+  function statementsOf(name: FunctionName) {
+    return statementsForRole(
+      template,
+      logicalIdOf(stack, stack.socketApi.functions[name].executionRole.roleArn),
+    );
+  }
+
+  it('attaches no managed policies to any role', () => {
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+    }
+  });
+
+  it.each(FUNCTION_NAMES)('lets %s write logs only to its own log group', (name) => {
+    const logStatements = statementsOf(name).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('logs:')),
+    );
+    const logGroupId = logicalIdOf(stack, stack.socketApi.functions[name].logs.logGroupName);
+    expect(logStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it.each(FUNCTION_NAMES)('gives %s exactly the table access the contract lists', (name) => {
+    const statements = statementsOf(name);
+    for (const table of TABLES) {
+      const tableId = logicalIdOf(stack, stack.tables.table(table.name).tableName);
+      const actions = statements
+        .filter((statement) => mentions(statement.Resource, tableId))
+        .flatMap((statement) => actionsOf(statement));
+      const access = definitionOf(name).tables[table.name];
+      const context = `${name} on ${table.name}`;
+      if (!access) {
+        expect(actions, context).toEqual([]);
+        continue;
+      }
+      const reads = access === 'read' || access === 'readWrite';
+      const writes = access === 'write' || access === 'readWrite';
+      for (const action of READ_ACTIONS) expect(actions.includes(action), `${context} ${action}`).toBe(reads);
+      for (const action of WRITE_ACTIONS)
+        expect(actions.includes(action), `${context} ${action}`).toBe(writes);
+    }
+  });
+
+  it('gives no DynamoDB action at all to functions without tables', () => {
+    const tableless = FUNCTION_NAMES.filter((name) => Object.keys(definitionOf(name).tables).length === 0);
+    expect(tableless).toEqual(expect.arrayContaining(['authorizer', 'fallback']));
+    for (const name of tableless) {
+      const actions = statementsOf(name).flatMap((statement) => actionsOf(statement));
+      expect(
+        actions.filter((action) => action.startsWith('dynamodb:')),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it.each(FUNCTION_NAMES)(
+    'lets %s manage connections only if the contract says so, on this stage only',
+    (name) => {
+      const manage = statementsOf(name).filter((statement) =>
+        actionsOf(statement).includes('execute-api:ManageConnections'),
+      );
+      if (!definitionOf(name).manageConnections) {
+        expect(manage).toEqual([]);
+        return;
+      }
+      expect(manage).toHaveLength(1);
+      const apiId = logicalIdOf(stack, stack.socketApi.api.apiId);
+      const resourceJson = JSON.stringify(manage[0]?.Resource);
+      expect(mentions(manage[0]?.Resource, apiId)).toBe(true);
+      expect(resourceJson).toContain(`/${STAGE}/*/@connections/*`);
+    },
+  );
+
+  it.each(FUNCTION_NAMES)('lets %s invoke exactly the functions it starts', (name) => {
+    const invokeStatements = statementsOf(name).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('lambda:')),
+    );
+    const targets = definitionOf(name).invokes ?? [];
+    expect(invokeStatements.length > 0).toBe(targets.length > 0);
+    for (const other of FUNCTION_NAMES) {
+      const otherId = logicalIdOf(stack, stack.socketApi.functions[other].functionArn);
+      const allowed = invokeStatements.some((statement) => mentions(statement.Resource, otherId));
+      expect(allowed, `${name} -> ${other}`).toBe(targets.includes(other));
+    }
+  });
+});
+
+describe('ChatStack identity, schedules and outputs', () => {
+  let stack: ChatStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = chatStackWithoutBundling();
+    template = Template.fromStack(stack);
+  });
+
+  it('has a retained user pool with self sign-up and case-insensitive usernames', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResource('AWS::Cognito::UserPool', {
+      Properties: {
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
+        UsernameConfiguration: { CaseSensitive: false },
+        UsernameAttributes: Match.absent(),
+        AliasAttributes: Match.absent(),
+        Schema: Match.arrayWith([Match.objectLike({ Name: 'email', Required: false })]),
+        Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12 }) },
+        UserPoolName: Match.absent(),
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('has a public app client for password and SRP sign-in with one-hour ID tokens', () => {
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']),
+      IdTokenValidity: 60,
+      TokenValidityUnits: Match.objectLike({ IdToken: 'minutes' }),
+      AllowedOAuthFlowsUserPoolClient: false,
+    });
+  });
+
+  it('runs each scheduled function at its contract rate', () => {
+    template.resourceCountIs('AWS::Events::Rule', SCHEDULES.length);
+    for (const schedule of SCHEDULES) {
+      const minutes = schedule.everyMs / 60_000;
+      const functionId = logicalIdOf(stack, stack.socketApi.functions[schedule.function].functionArn);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`,
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      });
+    }
+  });
+
+  it('refuses a schedule EventBridge cannot express', () => {
+    expect(
+      () =>
+        new ChatSchedules(new Stack(new App(), 'Scratch'), 'OddSchedule', {
+          functions: stack.socketApi.functions,
+          schedules: [{ function: 'sweeper', everyMs: 90_000 }],
+        }),
+    ).toThrow(/whole minutes/);
+  });
+
+  it('exports what clients and tools need', () => {
+    const apiId = logicalIdOf(stack, stack.socketApi.api.apiId);
+    template.hasOutput('WebSocketUrl', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'wss://',
+            { Ref: apiId },
+            '.execute-api.',
+            { Ref: 'AWS::Region' },
+            '.',
+            { Ref: 'AWS::URLSuffix' },
+            `/${STAGE}`,
+          ],
+        ],
+      },
+    });
+    template.hasOutput('ConnectionsEndpoint', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'https://',
+            { Ref: apiId },
+            '.execute-api.',
+            { Ref: 'AWS::Region' },
+            '.',
+            { Ref: 'AWS::URLSuffix' },
+            `/${STAGE}`,
+          ],
+        ],
+      },
+    });
+    template.hasOutput('UserPoolId', {
+      Value: { Ref: logicalIdOf(stack, stack.identity.userPool.userPoolId) },
+    });
+    template.hasOutput('UserPoolClientId', {
+      Value: { Ref: logicalIdOf(stack, stack.identity.userPoolClient.userPoolClientId) },
+    });
+    template.hasOutput('Issuer', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://cognito-idp.'])] } });
+    template.hasOutput('Region', { Value: { Ref: 'AWS::Region' } });
+    template.hasOutput('MediaBucketName', {
+      Value: { Ref: logicalIdOf(stack, stack.media.bucket.bucketName) },
+    });
+  });
+});
+
+describe('ChatStack with access logging', () => {
+  it('sends stage access logs to a log group with one-month retention', () => {
+    const stack = chatStackWithoutBundling({ apiAccessLogging: true });
+    const template = Template.fromStack(stack);
+    const logGroup = stack.socketApi.accessLogs;
+    expect(logGroup).toBeDefined();
+    if (!logGroup) return;
+    const logGroupId = logicalIdOf(stack, logGroup.logGroupName);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        Format: Match.stringLikeRegexp('.+'),
+      },
+    });
+    expect(resource(template, logGroupId).Properties?.RetentionInDays).toBe(30);
+  });
+});

@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
+import { localTableName } from '../../local/provision';
+import type { Runtime } from '../../local/runtime';
+import { startTestRuntime } from '../support/runtime';
+import { connectAs, type Frame, type TestSocket } from '../support/socket';
+
+/**
+ * A connection counts as offline 3 s after its last heartbeat; the sweeper looks every 250 ms. Clients
+ * beat six times per TTL, so a slow machine (DynamoDB Local under load) does not lapse them by accident.
+ */
+const TTL_MS = 3000;
+const HEARTBEAT_MS = 500;
+const SWEEP_MS = 250;
+/** Long enough for a wrongly pushed event, started before it, to have arrived. */
+const QUIET_MS = 300;
+
+let runtime: Runtime;
+let db: DynamoDBDocumentClient;
+const sockets: TestSocket[] = [];
+const heartbeats: NodeJS.Timeout[] = [];
+
+/** Opens a socket that sends heartbeats on the interval, as a well-behaved client does. */
+async function openAlive(username: string, deviceId?: string): Promise<TestSocket> {
+  const socket = await openSilent(username, deviceId);
+  heartbeats.push(setInterval(() => socket.send({ action: 'heartbeat' }), HEARTBEAT_MS));
+  return socket;
+}
+
+/** Opens a socket that stays open but never sends a heartbeat (a client asleep in the background). */
+async function openSilent(username: string, deviceId?: string): Promise<TestSocket> {
+  const socket = await connectAs(runtime, username, deviceId ? { deviceId } : {});
+  sockets.push(socket);
+  return socket;
+}
+
+async function connectionIds(userId: string): Promise<string[]> {
+  const result = await db.send(
+    new QueryCommand({
+      TableName: localTableName('users'),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
+      ExpressionAttributeValues: { ':pk': `user#${userId}`, ':c': '#conn#' },
+      ConsistentRead: true,
+    }),
+  );
+  return (result.Items ?? []).map((item) => String(item.connectionId));
+}
+
+const isPush = (userId: string, state: string) => (frame: Frame) => {
+  const users = frame.users as Frame[] | undefined;
+  return (
+    frame.type === 'presence' &&
+    frame.requestId === undefined &&
+    users?.[0]?.userId === userId &&
+    users[0]?.state === state
+  );
+};
+
+async function presenceOf(viewer: TestSocket, userId: string): Promise<Frame | undefined> {
+  const reply = await viewer.request({ action: 'getPresence', users: [userId] });
+  return (reply.users as Frame[])[0];
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({
+    timings: { connectionTtlMs: TTL_MS, heartbeatIntervalMs: HEARTBEAT_MS },
+    scheduleEveryMs: { sweeper: SWEEP_MS },
+  });
+  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+});
+
+afterAll(async () => {
+  for (const timer of heartbeats) clearInterval(timer);
+  await Promise.all(sockets.map((socket) => socket.close()));
+  db.destroy();
+  await runtime.stop();
+});
+
+describe('heartbeat lapse', () => {
+  it('takes a device that vanished without $disconnect offline, tells the watcher, and keeps its last activity', async () => {
+    const watcher = await openAlive('warden');
+    // The record of a device whose socket is gone and whose $disconnect never came: it connected, sent
+    // a last heartbeat once the watcher was looking, and vanished.
+    const users = new DynamoUserStore(db, localTableName('users'));
+    const connectedAt = Date.now();
+    await users.addConnection({
+      userId: 'ghost',
+      connectionId: 'VanishedConnection=',
+      deviceId: 'old-phone',
+      connectedAt,
+      freshUntil: connectedAt + 60_000,
+    });
+    expect(await presenceOf(watcher, 'ghost')).toEqual({ userId: 'ghost', state: 'online' });
+    const lastBeat = Date.now();
+    expect(await users.refreshConnection('ghost', 'VanishedConnection=', lastBeat + TTL_MS, lastBeat)).toBe(
+      true,
+    );
+
+    const offline = await watcher.next(isPush('ghost', 'offline'), 10_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(lastBeat + TTL_MS);
+    expect(offline.users).toEqual([{ userId: 'ghost', state: 'offline', lastSeen: lastBeat }]);
+    expect(await connectionIds('ghost')).toEqual([]);
+    expect(await presenceOf(watcher, 'ghost')).toEqual({
+      userId: 'ghost',
+      state: 'offline',
+      lastSeen: lastBeat,
+    });
+  });
+
+  it('keeps a user who sends heartbeats online past the connection TTL', async () => {
+    const watcher = await openAlive('keeper');
+    await openAlive('steady');
+    expect(await presenceOf(watcher, 'steady')).toEqual({ userId: 'steady', state: 'online' });
+    await sleep(TTL_MS * 2);
+    expect(await presenceOf(watcher, 'steady')).toEqual({ userId: 'steady', state: 'online' });
+    expect(watcher.received.filter(isPush('steady', 'offline'))).toEqual([]);
+    expect(await connectionIds('steady')).toHaveLength(1);
+  });
+
+  it('takes a silent socket offline at its last heartbeat, and back online with its next one', async () => {
+    const watcher = await openAlive('minder');
+    const sleepy = await openSilent('sleepy');
+    const beat = await sleepy.request({ action: 'heartbeat' });
+    const lastActivity = Number(beat.expiresAt) - TTL_MS;
+    await presenceOf(watcher, 'sleepy');
+
+    const offline = await watcher.next(isPush('sleepy', 'offline'), 10_000);
+    expect(offline.users).toEqual([{ userId: 'sleepy', state: 'offline', lastSeen: lastActivity }]);
+
+    expect((await sleepy.request({ action: 'heartbeat' })).type).toBe('heartbeat');
+    await watcher.next(isPush('sleepy', 'online'));
+    expect(await presenceOf(watcher, 'sleepy')).toEqual({ userId: 'sleepy', state: 'online' });
+  });
+
+  it('keeps a user online while another device still sends heartbeats', async () => {
+    const watcher = await openAlive('overseer');
+    await openAlive('multi', 'phone');
+    await openSilent('multi', 'tablet');
+    await presenceOf(watcher, 'multi');
+    for (let waited = 0; (await connectionIds('multi')).length > 1; waited += 50) {
+      if (waited > 10_000) throw new Error('the silent device was never swept');
+      await sleep(50);
+    }
+    await sleep(QUIET_MS);
+    expect(await presenceOf(watcher, 'multi')).toEqual({ userId: 'multi', state: 'online' });
+    expect(watcher.received.filter(isPush('multi', 'offline'))).toEqual([]);
+  });
+});

@@ -1,0 +1,141 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../lambdas/contract/limits';
+import { localTableName } from '../../local/provision';
+import type { Runtime } from '../../local/runtime';
+import { startTestRuntime } from '../support/runtime';
+import { connectAs, type Frame, type TestSocket } from '../support/socket';
+
+let runtime: Runtime;
+let db: DynamoDBDocumentClient;
+const sockets: TestSocket[] = [];
+
+async function open(username: string, deviceId?: string): Promise<TestSocket> {
+  const socket = await connectAs(runtime, username, deviceId ? { deviceId } : {});
+  sockets.push(socket);
+  return socket;
+}
+
+const isTyping = (from: string, state?: string) => (frame: Frame) =>
+  frame.type === 'typing' && frame.from === from && (state === undefined || frame.state === state);
+
+/** The keys of every item in the users' partitions, their conversation, and its messages. */
+async function storedFor(a: string, b: string) {
+  const partitions = await Promise.all(
+    [a, b].map((userId) =>
+      db.send(
+        new QueryCommand({
+          TableName: localTableName('users'),
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `user#${userId}` },
+          ConsistentRead: true,
+        }),
+      ),
+    ),
+  );
+  const conversationId = `${a}:${b}`;
+  const [head, messages] = await Promise.all([
+    db.send(new GetCommand({ TableName: localTableName('conversations'), Key: { conversationId } })),
+    db.send(
+      new QueryCommand({
+        TableName: localTableName('messages'),
+        KeyConditionExpression: 'conversationId = :c',
+        ExpressionAttributeValues: { ':c': conversationId },
+      }),
+    ),
+  ]);
+  return {
+    // Heartbeats move connections' times, and the drain marks each device synced (after its `synced`
+    // event): what counts here is which other items exist.
+    users: partitions.flatMap((result) =>
+      (result.Items ?? []).flatMap((item) =>
+        String(item.sk).startsWith('device#') ? [] : `${item.pk} ${item.sk}`,
+      ),
+    ),
+    head: head.Item,
+    messages: messages.Items,
+  };
+}
+
+/** A heartbeat's reply comes back on the same connection, after any reply to frames sent before it. */
+async function roundTrip(socket: TestSocket): Promise<void> {
+  expect((await socket.request({ action: 'heartbeat' })).type).toBe('heartbeat');
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }));
+});
+
+afterAll(async () => {
+  await Promise.all(sockets.map((socket) => socket.close()));
+  db.destroy();
+  await runtime.stop();
+});
+
+describe('typing', () => {
+  it("reaches every device of the peer, not the sender's, stores nothing, and expires by itself", async () => {
+    const [anna, annaTablet, benPhone, benLaptop] = await Promise.all([
+      open('anna', 'phone'),
+      open('anna', 'tablet'),
+      open('ben', 'phone'),
+      open('ben', 'laptop'),
+    ]);
+    const stored = await storedFor('anna', 'ben');
+    const sentAt = Date.now();
+    anna.send({ action: 'typing', requestId: 't1', to: 'ben', state: 'typing' });
+    const [onPhone, onLaptop] = await Promise.all([
+      benPhone.next(isTyping('anna')),
+      benLaptop.next(isTyping('anna')),
+    ]);
+    expect(onPhone).toEqual({
+      type: 'typing',
+      conversationId: 'anna:ben',
+      from: 'anna',
+      state: 'typing',
+      expiresAt: onPhone.expiresAt,
+    });
+    expect(onLaptop).toEqual(onPhone);
+    expect(Number(onPhone.expiresAt)).toBeGreaterThanOrEqual(sentAt + LIMITS.typingTtlMs);
+    expect(Number(onPhone.expiresAt)).toBeLessThanOrEqual(Date.now() + LIMITS.typingTtlMs);
+
+    anna.send({ action: 'typing', to: 'ben', state: 'stopped' });
+    await benPhone.next(isTyping('anna', 'stopped'));
+    await roundTrip(anna);
+    expect(anna.received.filter((frame) => frame.requestId === 't1')).toEqual([]);
+    expect(annaTablet.ofType('typing')).toEqual([]);
+
+    // Nothing was stored: not in the users' partitions, not as a conversation or a message.
+    expect(await storedFor('anna', 'ben')).toEqual(stored);
+    expect(stored).toMatchObject({ head: undefined, messages: [] });
+  });
+
+  it('passes one "typing" per interval per connection and peer and drops the rest silently', async () => {
+    const [cleo, dan] = await Promise.all([open('cleo'), open('dan')]);
+    for (let i = 0; i < 5; i++) cleo.send({ action: 'typing', to: 'dan', state: 'typing' });
+    const first = await dan.next(isTyping('cleo'));
+    await sleep(LIMITS.typingMinIntervalMs);
+    cleo.send({ action: 'typing', to: 'dan', state: 'typing' });
+    const second = await dan.next((frame) => isTyping('cleo')(frame) && frame !== first);
+    expect(Number(second.expiresAt)).toBeGreaterThan(Number(first.expiresAt));
+    expect(dan.received.filter(isTyping('cleo'))).toHaveLength(2);
+    await roundTrip(cleo);
+    expect(cleo.ofType('error')).toEqual([]);
+  });
+
+  it('refuses typing to oneself and to an unknown user, with the request id', async () => {
+    const eve = await open('eve');
+    expect(
+      await eve.request({ action: 'typing', requestId: 'e1', to: 'eve', state: 'typing' }),
+    ).toMatchObject({
+      type: 'error',
+      requestId: 'e1',
+      code: 'SELF_SEND',
+    });
+    expect(
+      await eve.request({ action: 'typing', requestId: 'e2', to: 'no-such-user', state: 'typing' }),
+    ).toMatchObject({ type: 'error', requestId: 'e2', code: 'UNKNOWN_RECIPIENT' });
+  });
+});

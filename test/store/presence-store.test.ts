@@ -1,0 +1,101 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from '../../lambdas/core/ports';
+import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
+import { type DynamoEngine, type DynamoServer, startDynamo } from '../../local/dynamodb';
+import { localTableName, provisionTables } from '../../local/provision';
+
+// The sweeper's index query and conditional delete must behave the same on both servers.
+const engines: DynamoEngine[] = ['dynalite', 'dynamodb-local'];
+
+describe.each(engines)('presence data on %s', (engine) => {
+  let server: DynamoServer;
+  let db: DynamoDBDocumentClient;
+  let users: DynamoUserStore;
+
+  beforeAll(async () => {
+    server = await startDynamo({ engine });
+    const client = new DynamoDBClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await provisionTables(client);
+    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    users = new DynamoUserStore(db, localTableName('users'));
+  });
+
+  afterAll(async () => {
+    db.destroy();
+    await server.stop();
+  });
+
+  const connection = (userId: string, connectionId: string, freshUntil: number): Connection => ({
+    userId,
+    connectionId,
+    deviceId: 'd',
+    connectedAt: 1_000,
+    freshUntil,
+  });
+
+  it('finds expired connections in every shard of the index, up to the limit', async () => {
+    const expired = Array.from({ length: 30 }, (_, i) => connection(`exp${i % 3}`, `E${i}=`, 2_000 + i));
+    await Promise.all(expired.map((c) => users.addConnection(c)));
+    await users.addConnection(connection('exp0', 'Fresh=', 9_000));
+
+    const found = await users.expiredConnections(5_000, 1_000);
+    expect(found.map((c) => c.connectionId).sort()).toEqual(expired.map((c) => c.connectionId).sort());
+    expect(found.find((c) => c.connectionId === 'E7=')).toEqual(expired[7]);
+    const some = await users.expiredConnections(5_000, 10);
+    expect(some.length).toBeGreaterThan(0);
+    expect(some.length).toBeLessThanOrEqual(10);
+  });
+
+  it('removes a connection only while its freshUntil is unchanged, returning the record', async () => {
+    await users.addConnection(connection('race', 'R=', 2_000));
+    expect(await users.refreshConnection('race', 'R=', 8_000, 1_500)).toBe(true);
+    expect(await users.removeConnection('race', 'R=', 2_000)).toBeUndefined();
+    expect((await users.getUser('race', 3_000)).connections).toHaveLength(1);
+    expect(await users.removeConnection('race', 'R=', 8_000)).toEqual(connection('race', 'R=', 8_000));
+    expect(await users.removeConnection('race', 'R=')).toBeUndefined();
+    expect(await users.expiredConnections(10_000, 1_000)).not.toContainEqual(
+      expect.objectContaining({ connectionId: 'R=' }),
+    );
+  });
+
+  it('updates only the settings given, reads them when none are, and creates no profile', async () => {
+    await users.addConnection(connection('sett', 'S=', 9_000));
+    expect(await users.updateSettings('sett', {})).toEqual({
+      readReceipts: true,
+      lastSeenVisibility: 'everyone',
+    });
+    expect(await users.updateSettings('sett', { lastSeenVisibility: 'nobody' })).toEqual({
+      readReceipts: true,
+      lastSeenVisibility: 'nobody',
+    });
+    expect(await users.updateSettings('sett', { readReceipts: false })).toEqual({
+      readReceipts: false,
+      lastSeenVisibility: 'nobody',
+    });
+    expect((await users.getUser('sett', 5_000)).profile).toMatchObject({
+      readReceipts: false,
+      lastSeenVisibility: 'nobody',
+    });
+    await expect(users.updateSettings('never-signed-in', { readReceipts: false })).rejects.toThrow();
+    await users.recordActivity('never-signed-in', 5_000);
+    expect((await users.getUser('never-signed-in', 5_000)).profile).toBeUndefined();
+  });
+
+  it('lists fresh watchers only, up to the limit, and keeps them out of the user read', async () => {
+    await users.addConnection(connection('star', 'W=', 9_000));
+    await users.addWatchers('fan1', ['star', 'other'], 5_000);
+    await users.addWatchers('fan2', ['star'], 3_000);
+    await users.addWatchers('fan3', ['star'], 6_000);
+    expect((await users.watchersOf('star', 4_000, 10)).sort()).toEqual(['fan1', 'fan3']);
+    expect(await users.watchersOf('star', 4_000, 1)).toHaveLength(1);
+    expect(await users.watchersOf('other', 4_000, 10)).toEqual(['fan1']);
+    expect((await users.getUser('other', 4_000)).profile).toBeUndefined();
+    expect((await users.getUser('star', 4_000)).connections.map((c) => c.connectionId)).toEqual(['W=']);
+  });
+});
