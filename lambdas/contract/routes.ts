@@ -49,6 +49,7 @@ export const FUNCTIONS = {
     entry: 'heartbeat',
     tables: { users: 'readWrite', conversations: 'read' },
     manageConnections: true,
+    invokes: ['drain'],
   },
   receipt: {
     entry: 'receipt',

@@ -1,5 +1,5 @@
 import type { ServerEvent } from '../protocol/frames';
-import type { Connection } from './ports';
+import type { Connection, Invoker } from './ports';
 import { announcePresence, type PresenceChangeDeps } from './presence';
 
 export interface ConnectionDeps extends PresenceChangeDeps {
@@ -42,13 +42,15 @@ export async function closeConnection(deps: ConnectionDeps, identity: Connection
 }
 
 /**
- * Keeps a connection live. A record that already expired (the heartbeat came too late, or a cleanup
+ * Keeps a connection live. A record that already expired (the heartbeat came too late, or the sweeper
  * removed it) is written again: the socket is evidently still open, and the user may be back online.
+ * Sends skipped it while it had no record, so `resync` starts a sync of the device.
  */
 export async function heartbeat(
   deps: ConnectionDeps,
   identity: ConnectionIdentity & { deviceId: string },
   requestId: string | undefined,
+  resync: Invoker,
 ): Promise<ServerEvent> {
   const now = deps.clock.now();
   const freshUntil = now + deps.connectionTtlMs;
@@ -58,7 +60,10 @@ export async function heartbeat(
     freshUntil,
     now,
   );
-  if (!refreshed) await register(deps, { ...identity, connectedAt: now, freshUntil }, now);
+  if (!refreshed) {
+    await register(deps, { ...identity, connectedAt: now, freshUntil }, now);
+    await resync.invokeAsync(identity);
+  }
   return {
     type: 'heartbeat',
     ...(requestId === undefined ? {} : { requestId }),

@@ -1,9 +1,10 @@
-import { connectionDepsFromEnv } from '../aws/environment';
+import { connectionDepsFromEnv, invokerFromEnv } from '../aws/environment';
 import { actionHandler } from '../aws/websocket';
 import { heartbeat } from '../core/connections';
 
 const deps = connectionDepsFromEnv();
+const drain = invokerFromEnv('drain');
 
 export const handler = actionHandler('heartbeat', (frame, caller) =>
-  heartbeat(deps, caller, frame.requestId),
+  heartbeat(deps, caller, frame.requestId, drain),
 );

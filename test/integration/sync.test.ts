@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/contract/limits';
 import { storeMessage } from '../../lambdas/core/messaging';
@@ -136,6 +136,35 @@ describe('offline delivery', () => {
     await ivy.next((frame) => frame.type === 'message' && frame.seq === 2);
     const synced = await ivy.request({ action: 'sync', requestId: 'sync-1' });
     expect(synced).toMatchObject({ type: 'synced', requestId: 'sync-1', messages: 2 });
+  });
+});
+
+describe('a connection whose record lapsed', () => {
+  it('catches up on its next heartbeat with what it missed meanwhile', async () => {
+    const { socket: uma } = await openSynced('uma', 'u1');
+    const { socket: vic } = await openSynced('vic', 'v1');
+    // As the sweeper does when heartbeats stop arriving while the socket is, in fact, still open.
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }));
+    const records = await db.send(
+      new QueryCommand({
+        TableName: localTableName('users'),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
+        ExpressionAttributeValues: { ':pk': 'user#vic', ':c': '#conn#' },
+      }),
+    );
+    for (const item of records.Items ?? []) {
+      await db.send(
+        new DeleteCommand({ TableName: localTableName('users'), Key: { pk: item.pk, sk: item.sk } }),
+      );
+    }
+    db.destroy();
+    await sendMany(uma, 'vic', 2);
+    expect(receivedSeqs(vic, 'uma:vic')).toEqual([]);
+
+    const synced = vic.next((frame) => frame.type === 'synced');
+    expect(await vic.request({ action: 'heartbeat' })).toMatchObject({ type: 'heartbeat' });
+    expect(await synced).toMatchObject({ messages: 2 });
+    expect(receivedSeqs(vic, 'uma:vic')).toEqual([1, 2]);
   });
 });
 
