@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { javaAvailable } from './dynamodb';
 import { startRuntime } from './runtime';
+import { createWebServer } from './web-server';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -37,8 +38,10 @@ async function main(): Promise<void> {
     throw new Error('--dynamodb local needs Java 17+ on the PATH');
   const dataDir = values.memory ? undefined : resolve(values['data-dir'] ?? '.data');
 
+  const web = await createWebServer({ log: (line) => console.log(line) });
   const runtime = await startRuntime({
     port,
+    httpFallback: web.httpFallback,
     ...(values.host !== undefined && { host: values.host }),
     ...(dataDir !== undefined && { dataDir }),
     dynamodb: values.dynamodb === 'local' ? 'dynamodb-local' : 'dynalite',
@@ -63,6 +66,7 @@ Press Ctrl-C to stop.`);
     stopping = true;
     console.log('\nStopping…');
     await runtime.stop();
+    await web.close();
     process.exit(0);
   };
   process.on('SIGINT', stop);

@@ -1,7 +1,7 @@
 import type { ChatMessage, FrameOf, ServerEvent } from '../protocol/frames';
+import { conversationIdOf } from '../protocol/ids';
 import { pushToConnections } from './delivery';
 import { ChatError } from './errors';
-import { conversationIdOf } from './ids';
 import type { KeyedQueue } from './keyed-queue';
 import type { Clock, ConnectionNotifier, ConversationStore, MessageStore, UserStore } from './ports';
 

@@ -1,6 +1,7 @@
 import type { FrameOf, Presence, ServerEvent, Settings } from '../protocol/frames';
+import { conversationIdOf } from '../protocol/ids';
 import { pushToConnections } from './delivery';
-import { conversationIdOf, sideOf } from './ids';
+import { sideOf } from './ids';
 import {
   type Clock,
   type Connection,

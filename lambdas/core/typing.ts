@@ -1,7 +1,7 @@
 import type { FrameOf } from '../protocol/frames';
+import { conversationIdOf } from '../protocol/ids';
 import { pushToConnections } from './delivery';
 import { ChatError } from './errors';
-import { conversationIdOf } from './ids';
 import type { Caller } from './messaging';
 import type { Clock, ConnectionNotifier, UserStore } from './ports';
 

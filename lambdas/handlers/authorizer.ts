@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { requireEnv } from '../aws/config';
 import { createTokenVerifier } from '../aws/tokens';
 import { AUTHORIZER } from '../contract/routes';
+import { CLIENT_ID_PATTERN } from '../protocol/ids';
 
 const verify = createTokenVerifier({
   issuer: requireEnv('CHAT_JWT_ISSUER'),
@@ -9,7 +10,7 @@ const verify = createTokenVerifier({
   jwksUrl: requireEnv('CHAT_JWKS_URL'),
 });
 
-const deviceIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
+const deviceIdSchema = z.string().check(z.regex(CLIENT_ID_PATTERN));
 
 const authorizerEvent = z.object({
   methodArn: z.string(),

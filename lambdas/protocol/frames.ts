@@ -1,6 +1,7 @@
 // zod/mini keeps each Lambda bundle small: the full zod API alone is larger than a whole handler should be.
 import * as z from 'zod/mini';
 import { LIMITS } from '../contract/limits';
+import { CLIENT_ID_PATTERN, USER_ID_PATTERN } from './ids';
 
 /**
  * The wire contract (docs/protocol.md describes it for people). Client frames are one discriminated
@@ -9,20 +10,14 @@ import { LIMITS } from '../contract/limits';
 
 const id = z
   .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(LIMITS.maxIdLength),
-    z.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only'),
-  );
+  .check(z.regex(CLIENT_ID_PATTERN, `1 to ${LIMITS.maxIdLength} letters, digits, "_" or "-"`));
 
 export const userIdSchema = z
   .string()
   .check(
-    z.minLength(1),
-    z.maxLength(32),
     z.regex(
-      /^[a-z0-9][a-z0-9_.-]*$/,
-      'lower-case letters, digits, ".", "_" and "-", starting with a letter or digit',
+      USER_ID_PATTERN,
+      '1 to 32 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
     ),
   );
 

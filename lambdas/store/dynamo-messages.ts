@@ -72,14 +72,18 @@ export class DynamoMessageStore implements MessageStore {
   }
 
   async page(query: MessagePageQuery): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
+    const from = query.after + 1;
+    const to = (query.before ?? Number.MAX_SAFE_INTEGER) - 1;
+    // DynamoDB refuses a BETWEEN whose bounds are reversed; nothing lies between them anyway.
+    if (from > to) return { messages: [], hasMore: false };
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'conversationId = :c AND seq BETWEEN :from AND :to',
         ExpressionAttributeValues: {
           ':c': query.conversationId,
-          ':from': query.after + 1,
-          ':to': (query.before ?? Number.MAX_SAFE_INTEGER) - 1,
+          ':from': from,
+          ':to': to,
         },
         ScanIndexForward: query.order === 'asc',
         // One more than asked tells whether more lie beyond, without a second request.

@@ -260,6 +260,11 @@ describe('history', () => {
     expect(list).toMatchObject({ type: 'error', code: 'INVALID_FRAME' });
   });
 
+  it('answers an empty last page below the first message', async () => {
+    const page = await leo.request({ action: 'getMessages', conversationId: 'kim:leo', before: 1 });
+    expect(page).toMatchObject({ type: 'messages', messages: [], hasMore: false });
+  });
+
   it('refuses both before and after at once', async () => {
     const reply = await leo.request({
       action: 'getMessages',

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../../lambdas/core/errors';
-import { conversationIdOf, participantsOf } from '../../lambdas/core/ids';
+import { participantsOf } from '../../lambdas/core/ids';
 import { KeyedQueue } from '../../lambdas/core/keyed-queue';
 import { storeMessage } from '../../lambdas/core/messaging';
 import type { MessageStore } from '../../lambdas/core/ports';
 import type { ChatMessage } from '../../lambdas/protocol/frames';
+import { conversationIdOf } from '../../lambdas/protocol/ids';
 
 type SequencingStore = Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>;
 

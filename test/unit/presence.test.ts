@@ -5,7 +5,7 @@ import {
   openConnection,
   sweepConnections,
 } from '../../lambdas/core/connections';
-import { conversationIdOf, participantsOf } from '../../lambdas/core/ids';
+import { participantsOf } from '../../lambdas/core/ids';
 import {
   type Connection,
   type ConversationHead,
@@ -17,6 +17,7 @@ import {
 import { presenceFor } from '../../lambdas/core/presence';
 import { createTypingLimiter } from '../../lambdas/core/typing';
 import type { LastSeenVisibility, ServerEvent, Settings } from '../../lambdas/protocol/frames';
+import { conversationIdOf } from '../../lambdas/protocol/ids';
 
 /** The user store's contract, in memory: fresh means freshUntil > now, as the DynamoDB store reads it. */
 class MemoryUsers implements UserStore {

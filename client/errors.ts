@@ -1,0 +1,30 @@
+import type { ErrorCode } from '../lambdas/protocol/frames';
+
+/**
+ * Why a request failed: a server error code from docs/protocol.md, or one of the client's own:
+ * TIMEOUT (no reply in time), DISCONNECTED (the socket was not open or closed before the reply),
+ * CLOSED (the client was closed for good).
+ */
+export type ClientErrorCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'CLOSED';
+
+export class ChatClientError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChatClientError';
+  }
+}
+
+/** Codes after which the same frame may succeed later; the protocol asks to retry these. */
+const RETRYABLE: ReadonlySet<ClientErrorCode> = new Set(['BUSY', 'INTERNAL', 'RATE_LIMITED', 'TIMEOUT']);
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof ChatClientError && RETRYABLE.has(error.code);
+}
+
+/** The connection went away: the work is not refused, it waits for the next connection. */
+export function isDisconnected(error: unknown): boolean {
+  return error instanceof ChatClientError && error.code === 'DISCONNECTED';
+}

@@ -1,0 +1,382 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChatClient, type SocketLike, type StateChange } from '../../client/chat-client';
+import { ChatClientError } from '../../client/errors';
+import type { ChatMessage, ClientFrame, ServerEvent } from '../../lambdas/protocol/frames';
+
+type Listener = (event: never) => void;
+
+/** An in-memory socket: the test plays the server. */
+class FakeSocket implements SocketLike {
+  static readonly all: FakeSocket[] = [];
+  readyState = 0;
+  readonly sent: ClientFrame[] = [];
+  private readonly listeners = new Map<string, Listener[]>();
+
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+
+  static latest(): FakeSocket {
+    const socket = FakeSocket.all.at(-1);
+    if (!socket) throw new Error('no socket was opened');
+    return socket;
+  }
+
+  addEventListener(type: string, listener: Listener): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as ClientFrame);
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.fire('close', { code, reason });
+  }
+
+  open(): void {
+    this.readyState = 1;
+    this.fire('open', {});
+  }
+
+  push(event: ServerEvent): void {
+    this.fire('message', { data: JSON.stringify(event) });
+  }
+
+  /** The frames sent with this action, oldest first. */
+  frames<A extends ClientFrame['action']>(action: A): Extract<ClientFrame, { action: A }>[] {
+    return this.sent.filter((frame): frame is Extract<ClientFrame, { action: A }> => frame.action === action);
+  }
+
+  /** Answers the last frame sent with this action. */
+  reply(action: ClientFrame['action'], build: (requestId: string | undefined) => ServerEvent): void {
+    const frame = this.frames(action).at(-1);
+    if (!frame) throw new Error(`no ${action} frame was sent`);
+    this.push(build(frame.requestId));
+  }
+
+  private fire(type: string, event: object): void {
+    for (const listener of this.listeners.get(type) ?? []) (listener as (event: object) => void)(event);
+  }
+}
+
+function message(seq: number): ChatMessage {
+  return {
+    conversationId: 'alice:bob',
+    seq,
+    messageId: `b${seq}`,
+    from: 'bob',
+    to: 'alice',
+    text: `hi ${seq}`,
+    sentAt: seq,
+  };
+}
+
+let client: ChatClient;
+let states: StateChange[];
+
+/** Connects, and answers the first heartbeat unless told not to. */
+async function openClient({ answerHeartbeat = true } = {}): Promise<FakeSocket> {
+  const opened = client.connect();
+  await vi.advanceTimersByTimeAsync(0);
+  const socket = FakeSocket.latest();
+  socket.open();
+  await opened;
+  if (answerHeartbeat) {
+    socket.reply('heartbeat', (requestId) => ({
+      type: 'heartbeat',
+      requestId,
+      expiresAt: 0,
+      intervalMs: 60_000,
+    }));
+  }
+  return socket;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  FakeSocket.all.length = 0;
+  client = new ChatClient({
+    url: 'ws://chat.test/live',
+    userId: 'alice',
+    deviceId: 'laptop',
+    getToken: async () => 'token-1',
+    WebSocket: FakeSocket,
+    requestTimeoutMs: 1000,
+    random: () => 0,
+  });
+  states = [];
+  client.on('state', (change) => states.push(change));
+});
+
+afterEach(() => {
+  client.close();
+  vi.useRealTimers();
+});
+
+describe('connecting', () => {
+  it('puts the token and the device id in the query string', async () => {
+    const socket = await openClient();
+    const url = new URL(socket.url);
+    expect(url.searchParams.get('token')).toBe('token-1');
+    expect(url.searchParams.get('deviceId')).toBe('laptop');
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'open']);
+  });
+
+  it('reconnects with growing delays until a connection opens, then starts again from the shortest', async () => {
+    const socket = await openClient();
+    socket.close(1006);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 0, retryInMs: 250 });
+    await vi.advanceTimersByTimeAsync(250);
+    FakeSocket.latest().close(1006);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1, retryInMs: 500 });
+    await vi.advanceTimersByTimeAsync(500);
+    FakeSocket.latest().close(1006);
+    expect(states.at(-1)).toMatchObject({ attempt: 2, retryInMs: 1000 });
+    await vi.advanceTimersByTimeAsync(1000);
+    FakeSocket.latest().open();
+    FakeSocket.latest().close(1001);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 0, retryInMs: 250 });
+    expect(FakeSocket.all).toHaveLength(4);
+  });
+
+  it('asks the token provider again before each attempt', async () => {
+    const getToken = vi.fn(async () => 'fresh');
+    client = new ChatClient({
+      url: 'ws://chat.test/live',
+      userId: 'alice',
+      deviceId: 'd',
+      getToken,
+      WebSocket: FakeSocket,
+    });
+    const socket = await openClient();
+    socket.close(1006);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(getToken).toHaveBeenCalledTimes(2);
+  });
+
+  it('stops for good on close(): no reconnect, state closed', async () => {
+    const socket = await openClient();
+    client.close();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(socket.readyState).toBe(3);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(states.at(-1)?.state).toBe('closed');
+  });
+
+  it('reconnects when a heartbeat gets no reply, as the socket may be dead without knowing it', async () => {
+    await openClient({ answerHeartbeat: false });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(states.at(-1)).toMatchObject({ state: 'open' });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(states.at(-1)).toMatchObject({
+      state: 'reconnecting',
+      reason: expect.stringContaining('no heartbeat reply'),
+    });
+  });
+
+  it('heartbeats at the interval the server names', async () => {
+    const socket = await openClient({ answerHeartbeat: false });
+    socket.reply('heartbeat', (requestId) => ({
+      type: 'heartbeat',
+      requestId,
+      expiresAt: 0,
+      intervalMs: 5000,
+    }));
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(socket.frames('heartbeat')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.frames('heartbeat')).toHaveLength(2);
+  });
+});
+
+describe('requests', () => {
+  it('resolves with the reply that carries its requestId and leaves other replies alone', async () => {
+    const socket = await openClient();
+    const first = client.getPresence(['bob']);
+    const second = client.getPresence(['carol']);
+    const [a, b] = socket.frames('getPresence');
+    expect(a?.requestId).not.toBe(b?.requestId);
+    socket.push({ type: 'presence', requestId: b?.requestId, users: [{ userId: 'carol', state: 'online' }] });
+    socket.push({ type: 'presence', requestId: a?.requestId, users: [{ userId: 'bob', state: 'hidden' }] });
+    expect((await first).users[0]?.userId).toBe('bob');
+    expect((await second).users[0]?.userId).toBe('carol');
+  });
+
+  it('rejects with the error code of an error reply', async () => {
+    const socket = await openClient();
+    const reply = client.hideConversation('alice:zed');
+    socket.reply('hideConversation', (requestId) => ({
+      type: 'error',
+      requestId,
+      code: 'NOT_A_PARTICIPANT',
+      message: 'no',
+    }));
+    await expect(reply).rejects.toMatchObject({ code: 'NOT_A_PARTICIPANT' });
+  });
+
+  it('rejects with TIMEOUT when no reply comes', async () => {
+    await openClient();
+    const reply = client.sync();
+    const assertion = expect(reply).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await vi.advanceTimersByTimeAsync(1000);
+    await assertion;
+  });
+
+  it('rejects at once with DISCONNECTED when not connected', async () => {
+    await expect(client.sync()).rejects.toBeInstanceOf(ChatClientError);
+  });
+
+  it("emits an error without a matching request as an event, and API Gateway's failure as INTERNAL", async () => {
+    const socket = await openClient();
+    const errors: string[] = [];
+    client.on('error', (event) => errors.push(event.code));
+    socket.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down' });
+    socket.push({ message: 'Internal server error', connectionId: 'c', requestId: 'x' } as never);
+    expect(errors).toEqual(['RATE_LIMITED', 'INTERNAL']);
+  });
+});
+
+describe('sending messages', () => {
+  it('sends a message queued while offline once connected, and resolves with its ack', async () => {
+    const sent = client.sendMessage('bob', 'hello', 'm-1');
+    expect(client.pending()).toHaveLength(1);
+    const socket = await openClient();
+    socket.reply('sendMessage', (requestId) => ({
+      type: 'ack',
+      requestId,
+      messageId: 'm-1',
+      conversationId: 'alice:bob',
+      seq: 1,
+      sentAt: 5,
+      duplicate: false,
+    }));
+    expect(await sent).toMatchObject({ seq: 1 });
+    expect(client.pending()).toHaveLength(0);
+    expect(client.store.messages('alice:bob')).toMatchObject([{ seq: 1, from: 'alice', text: 'hello' }]);
+  });
+
+  it('resends an unacknowledged message with the same messageId after a reconnect', async () => {
+    const sent = client.sendMessage('bob', 'hello', 'm-1');
+    const first = await openClient();
+    first.close(1006);
+    await vi.advanceTimersByTimeAsync(250);
+    const second = FakeSocket.latest();
+    second.open();
+    expect(second.frames('sendMessage')).toMatchObject([{ messageId: 'm-1', to: 'bob', text: 'hello' }]);
+    second.reply('sendMessage', (requestId) => ({
+      type: 'ack',
+      requestId,
+      messageId: 'm-1',
+      conversationId: 'alice:bob',
+      seq: 1,
+      sentAt: 5,
+      duplicate: true,
+    }));
+    await expect(sent).resolves.toMatchObject({ duplicate: true });
+  });
+
+  it('sends one message of a conversation at a time, in order, so the server stores them in order', async () => {
+    const socket = await openClient();
+    const one = client.sendMessage('bob', 'one', 'm-1');
+    const others = [client.sendMessage('bob', 'two', 'm-2'), client.sendMessage('carol', 'other', 'm-3')];
+    expect(socket.frames('sendMessage').map((f) => f.messageId)).toEqual(['m-1', 'm-3']);
+    socket.reply('sendMessage', () => ({
+      type: 'ack',
+      requestId: socket.frames('sendMessage')[0]?.requestId,
+      messageId: 'm-1',
+      conversationId: 'alice:bob',
+      seq: 1,
+      sentAt: 5,
+      duplicate: false,
+    }));
+    await one;
+    expect(socket.frames('sendMessage').map((f) => f.messageId)).toEqual(['m-1', 'm-3', 'm-2']);
+    client.close();
+    await expect(Promise.allSettled(others)).resolves.toMatchObject([
+      { status: 'rejected' },
+      { status: 'rejected' },
+    ]);
+  });
+
+  it('retries after BUSY with the same messageId, and gives up on a refusal no retry can fix', async () => {
+    const socket = await openClient();
+    const busy = client.sendMessage('bob', 'hello', 'm-1');
+    socket.reply('sendMessage', (requestId) => ({ type: 'error', requestId, code: 'BUSY', message: 'busy' }));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(socket.frames('sendMessage').map((f) => f.messageId)).toEqual(['m-1', 'm-1']);
+    socket.reply('sendMessage', (requestId) => ({
+      type: 'error',
+      requestId,
+      code: 'UNKNOWN_RECIPIENT',
+      message: 'who?',
+    }));
+    await expect(busy).rejects.toMatchObject({ code: 'UNKNOWN_RECIPIENT' });
+    expect(client.pending()).toHaveLength(0);
+  });
+
+  it('rejects unsent messages with CLOSED when closed for good', async () => {
+    const sent = client.sendMessage('bob', 'hello');
+    client.close();
+    await expect(sent).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('receipts', () => {
+  it('reports a synced run as delivered in one receipt, after a short wait', async () => {
+    const socket = await openClient();
+    socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(4), message(5)] });
+    socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(6)] });
+    expect(socket.frames('receipt')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(socket.frames('receipt')).toMatchObject([
+      { conversationId: 'alice:bob', status: 'delivered', upTo: 6 },
+    ]);
+  });
+
+  it('reports "seen" alone when it covers every message delivered', async () => {
+    const socket = await openClient();
+    socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1), message(2)] });
+    client.markSeen('alice:bob', 2);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(socket.frames('receipt')).toMatchObject([{ status: 'seen', upTo: 2 }]);
+  });
+
+  it('sends a failed receipt again on the next connection', async () => {
+    const socket = await openClient();
+    socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1)] });
+    await vi.advanceTimersByTimeAsync(250);
+    socket.close(1006);
+    await vi.advanceTimersByTimeAsync(250);
+    const next = FakeSocket.latest();
+    next.open();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(next.frames('receipt')).toMatchObject([{ status: 'delivered', upTo: 1 }]);
+  });
+
+  it('does not report a run again once the server accepted it', async () => {
+    const socket = await openClient();
+    socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1)] });
+    await vi.advanceTimersByTimeAsync(250);
+    socket.reply('receipt', (requestId) => ({
+      type: 'status',
+      requestId,
+      conversationId: 'alice:bob',
+      userId: 'alice',
+      delivered: 1,
+      seen: 0,
+    }));
+    socket.push({ type: 'message', ...message(1) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.frames('receipt')).toHaveLength(1);
+  });
+
+  it('fetches a hole in the seqs that does not fill by itself', async () => {
+    const socket = await openClient();
+    socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1), message(3)] });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(socket.frames('getMessages')).toMatchObject([{ conversationId: 'alice:bob', after: 1 }]);
+  });
+});

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ChatClient, type ClientEvents, type SocketLike } from '../../client/chat-client';
+import type { Runtime } from '../../local/runtime';
+import { startTestRuntime } from '../support/runtime';
+
+type Listener = (event: never) => void;
+
+/**
+ * A `ws` socket that can lose the connection right after the server answered a sendMessage, before the
+ * client reads the ack: the message is stored, and the client cannot know it.
+ */
+class LossySocket implements SocketLike {
+  static dropNextAck = false;
+  private readonly ws: WebSocket;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+  }
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+
+  send(data: string): void {
+    this.ws.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
+
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: Listener): void {
+    const deliver = listener as (event: unknown) => void;
+    if (type !== 'message') {
+      this.ws.addEventListener(type, deliver);
+      return;
+    }
+    this.ws.addEventListener('message', (event) => {
+      if (LossySocket.dropNextAck && String(event.data).includes('"type":"ack"')) {
+        LossySocket.dropNextAck = false;
+        this.ws.terminate();
+        return;
+      }
+      deliver(event);
+    });
+  }
+}
+
+let runtime: Runtime;
+const clients: ChatClient[] = [];
+
+function clientFor(username: string): ChatClient {
+  const client = new ChatClient({
+    url: runtime.wsUrl,
+    userId: username,
+    deviceId: `${username}-node`,
+    getToken: async () => (await runtime.issuer.issue(username)).token,
+    WebSocket: LossySocket,
+    backoff: { initialMs: 100, maxMs: 1000 },
+  });
+  clients.push(client);
+  return client;
+}
+
+/** Resolves with the next event of this type that passes `match`. */
+function next<K extends keyof ClientEvents>(
+  client: ChatClient,
+  type: K,
+  match: (event: ClientEvents[K]) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<ClientEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${String(type)} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = client.on(type, (event) => {
+      if (!match(event)) return;
+      clearTimeout(timer);
+      off();
+      resolve(event);
+    });
+  });
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await runtime.stop();
+});
+
+describe('the client library against the local runtime', () => {
+  let alice: ChatClient;
+  let bob: ChatClient;
+
+  beforeAll(async () => {
+    alice = clientFor('alice');
+    bob = clientFor('bob');
+    await Promise.all([alice.connect(), bob.connect()]);
+  });
+
+  it('lets two users exchange messages both ways', async () => {
+    const bobGets = next(bob, 'message', (event) => event.text === 'Hello Bob');
+    const ack = await alice.sendMessage('bob', 'Hello Bob');
+    expect(ack).toMatchObject({ conversationId: 'alice:bob', duplicate: false });
+    expect(await bobGets).toMatchObject({ from: 'alice', seq: ack.seq });
+
+    const aliceGets = next(alice, 'message', (event) => event.text === 'Hi Alice');
+    const reply = await bob.sendMessage('alice', 'Hi Alice');
+    expect((await aliceGets).seq).toBe(reply.seq);
+    expect(reply.seq).toBe(ack.seq + 1);
+
+    for (const client of [alice, bob]) {
+      expect(client.store.messages('alice:bob').map((m) => m.text)).toEqual(['Hello Bob', 'Hi Alice']);
+    }
+  });
+
+  it('resends an unacknowledged message after a forced reconnect, and the peer gets it once', async () => {
+    const received: string[] = [];
+    const off = bob.on('message', (event) => received.push(event.messageId));
+    LossySocket.dropNextAck = true;
+    const reconnected = next(alice, 'state', (change) => change.state === 'open');
+
+    const ack = await alice.sendMessage('bob', 'Sent across a lost connection', 'lost-ack-1');
+    await reconnected;
+
+    expect(ack).toMatchObject({ messageId: 'lost-ack-1', duplicate: true });
+    expect(alice.pending()).toEqual([]);
+    // Give a second delivery, if there were one, the time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    off();
+    expect(received).toEqual(['lost-ack-1']);
+    const texts = bob.store.messages('alice:bob').map((m) => m.text);
+    expect(texts.filter((text) => text === 'Sent across a lost connection')).toHaveLength(1);
+  });
+
+  it('sends what was written while disconnected once the connection is back', async () => {
+    const bobGets = next(bob, 'message', (event) => event.text === 'Written offline');
+    alice.disconnect('test: network lost');
+    expect(alice.state).toBe('reconnecting');
+    const ack = alice.sendMessage('bob', 'Written offline');
+    expect(alice.pending().map((m) => m.text)).toEqual(['Written offline']);
+    await expect(ack).resolves.toMatchObject({ duplicate: false });
+    expect((await bobGets).messageId).toBe((await ack).messageId);
+  });
+});

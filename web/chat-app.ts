@@ -1,0 +1,414 @@
+import { ChatClient, type StateChange } from '../client/chat-client';
+import { ChatClientError } from '../client/errors';
+import { conversationIdOf, peerOf, randomId, USER_ID_PATTERN } from '../client/ids';
+import { LIMITS } from '../lambdas/contract/limits';
+import type { ChatMessage, ConversationSummary, Presence } from '../lambdas/protocol/frames';
+import { type ChatHost, ChatView, type FailedSend } from './chat-view';
+import type { WebConfig } from './config';
+import { type ConversationItem, ConversationList, type ListHost } from './conversation-list';
+import { h } from './dom';
+import { connectionMessage, describeError, ERROR_MESSAGES } from './errors';
+import { lastSeen } from './format';
+import { deviceId, type Session, SignInRequired } from './session';
+
+interface Entry {
+  conversationId: string;
+  peer: string;
+  lastMessage: ChatMessage | null;
+  /** The conversation's last seq and the user's unread count at the last listConversations. */
+  listedSeq: number;
+  listedUnread: number;
+}
+
+const CHAT_ROUTE = /^#\/chat\/([^/]+)$/;
+const TOAST_MS = 6000;
+
+/**
+ * The signed-in app: one ChatClient, the conversation list, the open conversation, the connection
+ * banner and the error toasts. Routes are `#/chat/<peer>` so that the browser's back button and a
+ * reload keep the open conversation.
+ */
+export class ChatApp implements ChatHost, ListHost {
+  readonly client: ChatClient;
+  readonly userId: string;
+  private readonly entries = new Map<string, Entry>();
+  private readonly presence = new Map<string, Presence>();
+  private readonly typing = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly failed = new Map<string, FailedSend[]>();
+  private nextCursor: string | null = null;
+  private readonly list: ConversationList;
+  private chat: ChatView | undefined;
+  private readonly layout: HTMLElement;
+  private readonly placeholder: HTMLElement;
+  private readonly banner: HTMLElement;
+  private readonly toast: HTMLElement;
+  private toastTimer: ReturnType<typeof setTimeout> | undefined;
+  private countdown: ReturnType<typeof setInterval> | undefined;
+  private readonly cleanups: (() => void)[] = [];
+  private openedFromList = false;
+
+  constructor(
+    root: HTMLElement,
+    config: WebConfig,
+    session: Session,
+    private readonly signedOut: (notice?: string) => void,
+  ) {
+    this.userId = session.userId;
+    this.client = new ChatClient({
+      url: config.wsUrl,
+      userId: session.userId,
+      deviceId: deviceId(),
+      getToken: () => session.getToken(),
+      WebSocket: globalThis.WebSocket,
+    });
+    this.list = new ConversationList(this);
+    this.placeholder = h(
+      'section',
+      { class: 'screen placeholder' },
+      h('p', {}, 'Choose a conversation, or start a new one.'),
+    );
+    this.layout = h('main', { class: 'layout' }, this.list.element, this.placeholder);
+    this.banner = h('div', { class: 'banner', role: 'status', hidden: true });
+    this.toast = h('div', { class: 'toast', role: 'alert', hidden: true });
+    root.replaceChildren(this.banner, this.layout, this.toast);
+  }
+
+  run(): void {
+    const { client } = this;
+    this.cleanups.push(
+      client.on('state', (change) => this.onState(change)),
+      client.on('stored', ({ conversationId, messages }) => this.onStored(conversationId, messages)),
+      client.on('outbox', ({ conversationId }) => this.refreshConversation(conversationId)),
+      client.on('status', ({ conversationId }) => this.refreshConversation(conversationId)),
+      client.on('presence', ({ users }) => {
+        for (const user of users) this.presence.set(user.userId, user);
+        this.renderList();
+        this.chat?.renderHeader();
+      }),
+      client.on('typing', (event) => this.onTyping(event.conversationId, event.state)),
+      client.on('error', (event) => {
+        // An error with a requestId answers a frame nobody waits for: a typing indicator, best effort.
+        if (event.requestId === undefined) this.notify(new ChatClientError(event.code, event.message));
+      }),
+      listen(window, 'hashchange', () => this.route()),
+      listen(window, 'online', () => client.reconnectNow()),
+      listen(window, 'offline', () => client.disconnect('the browser went offline')),
+      listen(document, 'visibilitychange', () => this.renderList()),
+      listen(document, 'keydown', (event) => {
+        // Escape leaves the chat, unless it only meant to clear the "start a conversation" field.
+        const inList = event.target instanceof Node && this.list.element.contains(event.target);
+        if (event instanceof KeyboardEvent && event.key === 'Escape' && this.chat && !inList) this.back();
+      }),
+    );
+    this.renderList();
+    this.route();
+    client.connect().catch(() => {
+      // Rejects only when closed before the first connection, which signOut() reports itself.
+    });
+  }
+
+  signOut(notice?: string): void {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    for (const timer of this.typing.values()) clearTimeout(timer);
+    clearInterval(this.countdown);
+    clearTimeout(this.toastTimer);
+    this.chat?.destroy();
+    this.client.close();
+    history.replaceState(null, '', location.pathname + location.search);
+    this.signedOut(notice);
+  }
+
+  open(peer: string): void {
+    const route = `#/chat/${encodeURIComponent(peer)}`;
+    // One history entry for the chats opened one after the other (side by side), so that Back returns to the list.
+    if (this.chat) location.replace(route);
+    else location.hash = route;
+    this.openedFromList = true;
+  }
+
+  /** Back to the list: through the browser history when the list opened the chat, so Back stays in step. */
+  back(): void {
+    if (this.openedFromList) {
+      this.openedFromList = false;
+      history.back();
+    } else {
+      history.replaceState(null, '', location.pathname + location.search);
+      this.route();
+    }
+  }
+
+  startConversation(username: string): string | undefined {
+    const peer = username.trim().toLowerCase();
+    if (peer === '') return 'Enter the username of the person you want to write to.';
+    if (!USER_ID_PATTERN.test(peer)) {
+      return 'That is not a username: 1 to 32 letters, digits, “.”, “_” or “-”, starting with a letter or digit.';
+    }
+    if (peer === this.userId) return ERROR_MESSAGES.SELF_SEND;
+    this.open(peer);
+    return undefined;
+  }
+
+  loadMore(): void {
+    if (this.nextCursor) void this.loadConversations(this.nextCursor);
+  }
+
+  send(peer: string, text: string): void {
+    const conversationId = conversationIdOf(this.userId, peer);
+    const message = { messageId: randomId(), conversationId, to: peer, text, queuedAt: Date.now() };
+    this.ensureEntry(conversationId);
+    this.client.sendMessage(peer, text, message.messageId).catch((error: unknown) => {
+      if (error instanceof ChatClientError && error.code === 'CLOSED') return;
+      this.failed.set(conversationId, [
+        ...this.failedSends(conversationId),
+        { message, reason: describeError(error) },
+      ]);
+      this.refreshConversation(conversationId);
+    });
+  }
+
+  failedSends(conversationId: string): readonly FailedSend[] {
+    return this.failed.get(conversationId) ?? [];
+  }
+
+  forgetFailed(conversationId: string, messageId: string): void {
+    this.failed.set(
+      conversationId,
+      this.failedSends(conversationId).filter((failure) => failure.message.messageId !== messageId),
+    );
+    this.refreshConversation(conversationId);
+  }
+
+  peerLine(conversationId: string): string {
+    if (this.typing.has(conversationId)) return 'typing…';
+    const presence = this.presenceOf(peerOf(conversationId, this.userId));
+    if (presence?.state === 'online') return 'online';
+    if (presence?.state === 'offline' && presence.lastSeen !== undefined) return lastSeen(presence.lastSeen);
+    return '';
+  }
+
+  /** Presence is known only while connected: without a connection its changes no longer arrive. */
+  private presenceOf(userId: string): Presence | undefined {
+    return this.client.state === 'open' ? this.presence.get(userId) : undefined;
+  }
+
+  private onState(change: StateChange): void {
+    clearInterval(this.countdown);
+    if (change.tokenError instanceof SignInRequired) {
+      this.signOut(change.tokenError.message);
+      return;
+    }
+    this.renderList();
+    this.chat?.renderHeader();
+    if (change.state === 'open') {
+      this.banner.hidden = true;
+      void this.catchUp();
+      return;
+    }
+    if (change.state === 'closed') return;
+    const offline = !navigator.onLine;
+    const retryAt = Date.now() + (change.retryInMs ?? 0);
+    const show = () => {
+      const seconds = Math.ceil((retryAt - Date.now()) / 1000);
+      const text = connectionMessage(
+        offline ? 'offline' : change.state === 'connecting' ? 'connecting' : 'reconnecting',
+        seconds,
+      );
+      const retry = h('button', { type: 'button', class: 'link' }, 'Retry now');
+      retry.addEventListener('click', () => this.client.reconnectNow());
+      this.banner.replaceChildren(
+        h('span', {}, text),
+        change.retryInMs !== undefined && !offline ? retry : '',
+      );
+    };
+    // A connection that comes back within a second is not worth a flash of red.
+    const quiet = change.state === 'reconnecting' && change.attempt === 0;
+    this.banner.hidden = quiet && this.banner.hidden;
+    show();
+    this.countdown = setInterval(() => {
+      this.banner.hidden = false;
+      show();
+    }, 1000);
+  }
+
+  /**
+   * After every (re)connect: the server syncs this device by itself; the list and the open
+   * conversation are read again for what changed meanwhile (receipts, presence, new conversations).
+   */
+  private async catchUp(): Promise<void> {
+    await this.loadConversations();
+    if (!this.chat) return;
+    // What we knew of the peer's presence may have changed while we were away.
+    await this.client.getPresence([this.chat.peer]).catch((error: unknown) => this.notify(error));
+    await this.chat.start();
+  }
+
+  private async loadConversations(cursor?: string): Promise<void> {
+    let page: Awaited<ReturnType<ChatClient['listConversations']>>;
+    try {
+      page = await this.client.listConversations({ limit: 50, ...(cursor && { cursor }) });
+    } catch (error) {
+      this.notify(error);
+      return;
+    }
+    for (const summary of page.conversations) this.listed(summary);
+    this.nextCursor = page.nextCursor;
+    this.renderList();
+  }
+
+  private listed(summary: ConversationSummary): void {
+    const known = this.entries.get(summary.conversationId);
+    const newer = known?.lastMessage && known.lastMessage.seq > (summary.lastMessage?.seq ?? 0);
+    this.entries.set(summary.conversationId, {
+      conversationId: summary.conversationId,
+      peer: summary.peer,
+      lastMessage: newer ? (known?.lastMessage ?? null) : summary.lastMessage,
+      listedSeq: summary.lastSeq,
+      listedUnread: summary.unread,
+    });
+    this.presence.set(summary.peer, summary.peerPresence);
+  }
+
+  private ensureEntry(conversationId: string): Entry {
+    let entry = this.entries.get(conversationId);
+    if (!entry) {
+      entry = {
+        conversationId,
+        peer: peerOf(conversationId, this.userId),
+        lastMessage: null,
+        listedSeq: 0,
+        listedUnread: 0,
+      };
+      this.entries.set(conversationId, entry);
+    }
+    return entry;
+  }
+
+  private onStored(conversationId: string, messages: ChatMessage[]): void {
+    const entry = this.ensureEntry(conversationId);
+    const newest = messages.at(-1);
+    if (newest && newest.seq > (entry.lastMessage?.seq ?? 0)) entry.lastMessage = newest;
+    if (messages.some((message) => message.from === entry.peer)) this.onTyping(conversationId, 'stopped');
+    if (!this.presence.has(entry.peer) && this.client.state === 'open') {
+      this.client.getPresence([entry.peer]).catch((error: unknown) => this.notify(error));
+    }
+    this.refreshConversation(conversationId);
+  }
+
+  private onTyping(conversationId: string, state: 'typing' | 'stopped'): void {
+    clearTimeout(this.typing.get(conversationId));
+    this.typing.delete(conversationId);
+    // The event's expiresAt is on the server's clock; the client's may differ, so the documented
+    // time to live is counted from now instead.
+    if (state === 'typing')
+      this.typing.set(
+        conversationId,
+        setTimeout(() => this.onTyping(conversationId, 'stopped'), LIMITS.typingTtlMs),
+      );
+    this.renderList();
+    if (this.chat?.conversationId === conversationId) this.chat.renderHeader();
+  }
+
+  private refreshConversation(conversationId: string): void {
+    this.renderList();
+    if (this.chat?.conversationId === conversationId) this.chat.render();
+  }
+
+  private viewing(conversationId: string): boolean {
+    return this.chat?.conversationId === conversationId && document.visibilityState === 'visible';
+  }
+
+  /**
+   * Unread: what the list said, unless this user has since seen past it, plus the peer's messages that
+   * arrived after the list and are not seen. Counting from the store makes it idempotent: a message
+   * that arrives twice, or both in the list and in a sync, counts once.
+   */
+  private unread(entry: Entry): number {
+    if (this.viewing(entry.conversationId)) return 0;
+    const seen = this.client.store.seenUpTo(entry.conversationId);
+    const listed = seen >= entry.listedSeq ? 0 : entry.listedUnread;
+    const since = this.client.store
+      .messages(entry.conversationId)
+      .filter(
+        (message) => message.from === entry.peer && message.seq > entry.listedSeq && message.seq > seen,
+      );
+    return listed + since.length;
+  }
+
+  private renderList(): void {
+    const items: ConversationItem[] = [...this.entries.values()]
+      .sort(
+        (a, b) =>
+          (b.lastMessage?.sentAt ?? Number.MAX_SAFE_INTEGER) -
+          (a.lastMessage?.sentAt ?? Number.MAX_SAFE_INTEGER),
+      )
+      .map((entry) => {
+        const last = entry.lastMessage;
+        return {
+          conversationId: entry.conversationId,
+          peer: entry.peer,
+          ...(last && {
+            last: {
+              text: last.text,
+              time: last.sentAt,
+              mine: last.from === this.userId,
+              status: this.client.store.statusOf(last),
+            },
+          }),
+          unread: this.unread(entry),
+          online: this.presenceOf(entry.peer)?.state === 'online',
+          typing: this.typing.has(entry.conversationId),
+        };
+      });
+    this.list.render(items, this.nextCursor !== null, this.chat?.conversationId);
+    const unread = items.reduce((sum, item) => sum + item.unread, 0);
+    document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+  }
+
+  /** Shows the conversation the URL names, or the list alone. */
+  private route(): void {
+    const match = CHAT_ROUTE.exec(location.hash);
+    const peer = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+    if (peer === this.chat?.peer) return;
+    const leaving = this.chat?.conversationId;
+    this.chat?.destroy();
+    this.chat = undefined;
+    if (peer === undefined || !USER_ID_PATTERN.test(peer) || peer === this.userId) {
+      this.openedFromList = false;
+      this.layout.replaceChildren(this.list.element, this.placeholder);
+      this.layout.classList.remove('chat-open');
+      this.renderList();
+      if (leaving) this.list.focus(leaving);
+      return;
+    }
+    const chat = new ChatView(this, conversationIdOf(this.userId, peer), peer);
+    this.chat = chat;
+    this.layout.replaceChildren(this.list.element, chat.element);
+    this.layout.classList.add('chat-open');
+    this.renderList();
+    chat.focus();
+    if (this.client.state === 'open') {
+      if (!this.presence.has(peer))
+        this.client.getPresence([peer]).catch((error: unknown) => this.notify(error));
+      chat.start().catch((error: unknown) => this.notify(error));
+    } else {
+      chat.render();
+      chat.renderHeader();
+    }
+  }
+
+  private notify(error: unknown): void {
+    const message = describeError(error);
+    if (message === ERROR_MESSAGES.DISCONNECTED) return; // the banner already says so
+    clearTimeout(this.toastTimer);
+    this.toast.textContent = message;
+    this.toast.hidden = false;
+    this.toastTimer = setTimeout(() => {
+      this.toast.hidden = true;
+    }, TOAST_MS);
+  }
+}
+
+function listen(target: EventTarget, type: string, listener: (event: Event) => void): () => void {
+  target.addEventListener(type, listener);
+  return () => target.removeEventListener(type, listener);
+}

@@ -1,0 +1,403 @@
+import type { ChatClient } from '../client/chat-client';
+import type { OutgoingMessage } from '../client/outbox';
+import { LIMITS } from '../lambdas/contract/limits';
+import type { ChatMessage, MessageStatus } from '../lambdas/protocol/frames';
+import { avatar, h, icon, srOnly } from './dom';
+import { describeError } from './errors';
+import { clockTime, dayLabel } from './format';
+
+/** A send the server refused for good; kept on screen until the user retries or deletes it. */
+export interface FailedSend {
+  message: OutgoingMessage;
+  reason: string;
+}
+
+export interface ChatHost {
+  readonly client: ChatClient;
+  /** "online", "last seen …", "typing…" or "". */
+  peerLine(conversationId: string): string;
+  failedSends(conversationId: string): readonly FailedSend[];
+  send(peer: string, text: string): void;
+  forgetFailed(conversationId: string, messageId: string): void;
+  back(): void;
+}
+
+type Shown = 'pending' | 'failed' | MessageStatus;
+
+interface Row {
+  key: string;
+  time: number;
+  text: string;
+  mine: boolean;
+  status: Shown;
+  failure?: FailedSend;
+}
+
+const STATUS_LABELS: Record<Shown, string> = {
+  pending: 'Sending',
+  failed: 'Not sent',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  seen: 'Seen',
+};
+const STATUS_ICONS = {
+  pending: 'clock',
+  failed: 'alert',
+  sent: 'check',
+  delivered: 'checks',
+  seen: 'checks',
+} as const;
+
+/** Typing indicators are re-sent this often while the user types, well inside their 6 s expiry. */
+const TYPING_REPEAT_MS = 3000;
+/** The user counts as having stopped typing after this long without a key. */
+const TYPING_IDLE_MS = 4000;
+/** Within this distance of the end, the view counts as scrolled to the newest message. */
+const BOTTOM_SLACK_PX = 48;
+
+/**
+ * One conversation: its history (older pages load as the user scrolls up), pending and failed sends,
+ * ticks, the peer's presence and typing in the header, and the composer.
+ */
+export class ChatView {
+  readonly element: HTMLElement;
+  private readonly log: HTMLElement;
+  private readonly list: HTMLOListElement;
+  private readonly historyState: HTMLElement;
+  private readonly presence: HTMLElement;
+  private readonly composer: HTMLTextAreaElement;
+  private readonly counter: HTMLElement;
+  private readonly rows = new Map<string, { element: HTMLElement; signature: string }>();
+  private loadingHistory = false;
+  private historyError: unknown;
+  private typingSentAt = 0;
+  private typingIdle: ReturnType<typeof setTimeout> | undefined;
+  private readonly onVisibility = () => this.markSeen();
+
+  constructor(
+    private readonly host: ChatHost,
+    readonly conversationId: string,
+    readonly peer: string,
+  ) {
+    const back = h(
+      'button',
+      { type: 'button', class: 'icon-button back', 'aria-label': 'Back to conversations' },
+      icon('back'),
+    );
+    back.addEventListener('click', () => host.back());
+    this.presence = h('p', { class: 'presence', id: 'chat-presence' });
+    this.historyState = h('div', { class: 'history-state' });
+    this.list = h('ol', { class: 'messages' });
+    this.log = h(
+      'div',
+      {
+        class: 'log',
+        role: 'log',
+        'aria-label': `Messages with ${peer}`,
+        'aria-live': 'polite',
+        tabindex: 0,
+      },
+      this.historyState,
+      this.list,
+    );
+    this.log.addEventListener('scroll', () => {
+      // After a failure only "Try again" retries, so that scrolling does not hammer the server.
+      if (this.log.scrollTop < 120 && this.historyError === undefined) void this.loadOlder();
+      this.markSeen();
+    });
+    this.composer = h('textarea', {
+      id: 'composer',
+      rows: 1,
+      maxlength: LIMITS.maxTextLength,
+      placeholder: 'Message',
+      enterkeyhint: 'send',
+      autocomplete: 'off',
+      'aria-describedby': 'composer-counter',
+    });
+    this.counter = h('p', { class: 'counter', id: 'composer-counter', 'aria-live': 'polite' });
+    const form = h(
+      'form',
+      { class: 'composer', 'aria-label': 'Write a message' },
+      h('label', { for: 'composer', class: 'sr-only' }, `Message to ${peer}`),
+      this.composer,
+      h('button', { type: 'submit', class: 'send', 'aria-label': 'Send' }, icon('send')),
+      this.counter,
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.composer.addEventListener('keydown', (event) => {
+      // Enter sends, Shift+Enter breaks the line; an IME composing text keeps its Enter.
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.composer.addEventListener('input', () => this.onInput());
+    this.element = h(
+      'section',
+      { class: 'screen chat-screen', 'aria-labelledby': 'chat-title' },
+      h(
+        'header',
+        { class: 'bar chat-bar' },
+        back,
+        avatar(peer),
+        h('div', { class: 'who' }, h('h2', { id: 'chat-title' }, peer), this.presence),
+      ),
+      this.log,
+      form,
+    );
+    document.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  /** Shows what the store holds, and loads the newest page of history if it was never loaded. */
+  async start(): Promise<void> {
+    this.render();
+    this.renderHeader();
+    if (!this.host.client.store.history(this.conversationId).loaded) await this.loadOlder();
+  }
+
+  focus(): void {
+    this.composer.focus();
+  }
+
+  destroy(): void {
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.stopTyping();
+  }
+
+  renderHeader(): void {
+    this.presence.textContent = this.host.peerLine(this.conversationId);
+  }
+
+  /**
+   * Brings the list in line with the store, the outbox and the failed sends, reusing the nodes of rows
+   * that did not change. Stays at the newest message if the user was there; `keepBottomOffset` keeps
+   * what the user is reading in place while older messages are added above it.
+   */
+  render({ keepBottomOffset = false } = {}): void {
+    const atBottom = this.atBottom();
+    const fromBottom = this.log.scrollHeight - this.log.scrollTop;
+    const wanted: HTMLElement[] = [];
+    const used = new Set<string>();
+    let day = '';
+    for (const row of this.rowsToShow()) {
+      const label = dayLabel(row.time);
+      if (label !== day) {
+        day = label;
+        wanted.push(
+          this.node(`day:${label}`, label, () => h('li', { class: 'day' }, h('span', {}, label)), used),
+        );
+      }
+      wanted.push(this.node(row.key, `${row.status}|${row.text}`, () => this.messageNode(row), used));
+    }
+    for (const key of this.rows.keys()) if (!used.has(key)) this.rows.delete(key);
+    reconcile(this.list, wanted);
+    this.renderHistoryState();
+    if (keepBottomOffset) this.log.scrollTop = this.log.scrollHeight - fromBottom;
+    else if (atBottom) this.scrollToEnd();
+    this.markSeen();
+  }
+
+  scrollToEnd(): void {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /** Loads the next page of older messages, until the view is full or the history ends. */
+  async loadOlder(): Promise<void> {
+    const { client } = this.host;
+    const history = client.store.history(this.conversationId);
+    if (this.loadingHistory || (history.loaded && !history.hasMore)) return;
+    this.loadingHistory = true;
+    this.historyError = undefined;
+    this.renderHistoryState();
+    try {
+      await client.loadHistory(this.conversationId);
+    } catch (error) {
+      this.historyError = error;
+    } finally {
+      this.loadingHistory = false;
+    }
+    this.render({ keepBottomOffset: history.loaded });
+    const now = client.store.history(this.conversationId);
+    if (this.historyError === undefined && now.hasMore && this.log.scrollTop < 120) await this.loadOlder();
+  }
+
+  private rowsToShow(): Row[] {
+    const { client } = this.host;
+    const stored = client.store.messages(this.conversationId);
+    const storedIds = new Set(stored.map((message) => message.messageId));
+    const rows: Row[] = stored.map((message) => ({
+      key: `m:${message.seq}`,
+      time: message.sentAt,
+      text: message.text,
+      mine: message.from === client.userId,
+      status: client.store.statusOf(message),
+    }));
+    for (const message of client.pending(this.conversationId)) {
+      if (storedIds.has(message.messageId)) continue;
+      rows.push({
+        key: `p:${message.messageId}`,
+        time: message.queuedAt,
+        text: message.text,
+        mine: true,
+        status: 'pending',
+      });
+    }
+    for (const failure of this.host.failedSends(this.conversationId)) {
+      const { message } = failure;
+      rows.push({
+        key: `f:${message.messageId}`,
+        time: message.queuedAt,
+        text: message.text,
+        mine: true,
+        status: 'failed',
+        failure,
+      });
+    }
+    return rows;
+  }
+
+  private node(key: string, signature: string, build: () => HTMLElement, used: Set<string>): HTMLElement {
+    used.add(key);
+    const existing = this.rows.get(key);
+    if (existing && existing.signature === signature) return existing.element;
+    const element = build();
+    element.dataset.key = key;
+    if (existing) existing.element.replaceWith(element);
+    this.rows.set(key, { element, signature });
+    return element;
+  }
+
+  private messageNode(row: Row): HTMLElement {
+    const time = new Date(row.time);
+    const meta = h(
+      'span',
+      { class: 'meta' },
+      h('time', { datetime: time.toISOString() }, clockTime(row.time)),
+      row.mine &&
+        h(
+          'span',
+          { class: `tick tick-${row.status}`, title: STATUS_LABELS[row.status] },
+          icon(STATUS_ICONS[row.status]),
+          srOnly(STATUS_LABELS[row.status]),
+        ),
+    );
+    const bubble = h(
+      'div',
+      { class: 'bubble' },
+      srOnly(row.mine ? 'You: ' : `${this.peer}: `),
+      // Media messages will add their own body here, next to the text.
+      h('p', { class: 'msg-text' }, row.text),
+      meta,
+    );
+    return h(
+      'li',
+      { class: `msg ${row.mine ? 'mine' : 'theirs'}`, 'data-status': row.mine ? row.status : undefined },
+      bubble,
+      row.failure && this.failureNode(row.failure),
+    );
+  }
+
+  private failureNode(failure: FailedSend): HTMLElement {
+    const retry = h('button', { type: 'button', class: 'link' }, 'Try again');
+    const remove = h('button', { type: 'button', class: 'link' }, 'Delete');
+    retry.addEventListener('click', () => {
+      this.host.forgetFailed(this.conversationId, failure.message.messageId);
+      this.host.send(this.peer, failure.message.text);
+    });
+    remove.addEventListener('click', () =>
+      this.host.forgetFailed(this.conversationId, failure.message.messageId),
+    );
+    return h('p', { class: 'failure', role: 'alert' }, `Not sent: ${failure.reason} `, retry, ' ', remove);
+  }
+
+  private renderHistoryState(): void {
+    const history = this.host.client.store.history(this.conversationId);
+    if (this.loadingHistory) {
+      this.historyState.replaceChildren(h('p', {}, 'Loading messages…'));
+    } else if (this.historyError !== undefined) {
+      const retry = h('button', { type: 'button', class: 'link' }, 'Try again');
+      retry.addEventListener('click', () => void this.loadOlder());
+      this.historyState.replaceChildren(
+        h(
+          'p',
+          { class: 'form-error' },
+          `Earlier messages could not be loaded. ${describeError(this.historyError)} `,
+          retry,
+        ),
+      );
+    } else if (history.loaded && !history.hasMore) {
+      this.historyState.replaceChildren(
+        h('p', {}, `This is the start of your conversation with ${this.peer}.`),
+      );
+    } else {
+      const more = h('button', { type: 'button', class: 'link' }, 'Load older messages');
+      more.addEventListener('click', () => void this.loadOlder());
+      this.historyState.replaceChildren(more);
+    }
+  }
+
+  private atBottom(): boolean {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < BOTTOM_SLACK_PX;
+  }
+
+  /** Messages count as seen once they are on screen: the page is visible and scrolled to the newest. */
+  private markSeen(): void {
+    if (document.visibilityState !== 'visible' || !this.atBottom()) return;
+    const messages = this.host.client.store.messages(this.conversationId);
+    const lastFromPeer = messages.findLast(
+      (message: ChatMessage) => message.from !== this.host.client.userId,
+    );
+    if (lastFromPeer) this.host.client.markSeen(this.conversationId, lastFromPeer.seq);
+  }
+
+  private submit(): void {
+    const text = this.composer.value;
+    if (text.trim() === '') return;
+    this.host.send(this.peer, text);
+    // The peer's app clears the indicator when the message arrives: no "stopped" is needed.
+    clearTimeout(this.typingIdle);
+    this.typingSentAt = 0;
+    this.composer.value = '';
+    this.onInput();
+    this.scrollToEnd();
+  }
+
+  private onInput(): void {
+    const box = this.composer;
+    box.style.height = 'auto';
+    box.style.height = `${Math.min(box.scrollHeight, 160)}px`;
+    const left = LIMITS.maxTextLength - box.value.length;
+    this.counter.textContent = left <= 200 ? `${left} characters left` : '';
+    if (box.value.trim() === '') {
+      this.stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.typingSentAt >= TYPING_REPEAT_MS) {
+      this.typingSentAt = now;
+      this.host.client.typing(this.peer, 'typing');
+    }
+    clearTimeout(this.typingIdle);
+    this.typingIdle = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.typingIdle);
+    if (this.typingSentAt === 0) return;
+    this.typingSentAt = 0;
+    this.host.client.typing(this.peer, 'stopped');
+  }
+}
+
+/** Makes `parent`'s children exactly `wanted`, in order, moving only the nodes that are out of place. */
+function reconcile(parent: HTMLElement, wanted: readonly HTMLElement[]): void {
+  const keep = new Set<Node>(wanted);
+  for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+  wanted.forEach((element, index) => {
+    const current = parent.children[index];
+    if (current !== element) parent.insertBefore(element, current ?? null);
+  });
+}

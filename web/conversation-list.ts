@@ -1,0 +1,152 @@
+import type { MessageStatus } from '../lambdas/protocol/frames';
+import { avatar, h, icon, srOnly } from './dom';
+import { shortTime } from './format';
+
+export interface ConversationItem {
+  conversationId: string;
+  peer: string;
+  /** The last message, if any; `mine` when the user wrote it, with its status. */
+  last?: { text: string; time: number; mine: boolean; status: MessageStatus };
+  unread: number;
+  online: boolean;
+  typing: boolean;
+}
+
+export interface ListHost {
+  readonly userId: string;
+  open(peer: string): void;
+  /** Opens a conversation with `username`, or returns what is wrong with it. */
+  startConversation(username: string): string | undefined;
+  signOut(): void;
+  loadMore(): void;
+}
+
+/** The conversation list, newest activity first, with the form that starts a new conversation. */
+export class ConversationList {
+  readonly element: HTMLElement;
+  private readonly list: HTMLUListElement;
+  private readonly empty: HTMLElement;
+  private readonly more: HTMLButtonElement;
+  private selected: string | undefined;
+
+  constructor(private readonly host: ListHost) {
+    const signOut = h('button', { type: 'button', class: 'ghost' }, 'Sign out');
+    signOut.addEventListener('click', () => host.signOut());
+
+    const input = h('input', {
+      id: 'new-peer',
+      name: 'peer',
+      placeholder: 'Username',
+      autocomplete: 'off',
+      autocapitalize: 'none',
+      spellcheck: 'false',
+      'aria-describedby': 'new-peer-error',
+    });
+    const error = h('p', { class: 'form-error', id: 'new-peer-error', role: 'alert' });
+    const form = h(
+      'form',
+      { class: 'new-chat', novalidate: true },
+      h('label', { for: 'new-peer' }, 'Start a conversation'),
+      h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Chat')),
+      error,
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const problem = host.startConversation(input.value);
+      error.textContent = problem ?? '';
+      if (problem === undefined) input.value = '';
+    });
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        input.value = '';
+        error.textContent = '';
+      }
+    });
+
+    this.list = h('ul', { class: 'conversations', 'aria-label': 'Conversations' });
+    this.empty = h('p', { class: 'empty' }, 'No conversations yet. Start one above with someone’s username.');
+    this.more = h('button', { type: 'button', class: 'link more', hidden: true }, 'Show older conversations');
+    this.more.addEventListener('click', () => host.loadMore());
+    this.element = h(
+      'section',
+      { class: 'screen list-screen', 'aria-labelledby': 'list-title' },
+      h(
+        'header',
+        { class: 'bar' },
+        h('h1', { id: 'list-title' }, 'Chats'),
+        h('p', { class: 'me' }, srOnly('Signed in as '), h('span', { class: 'me-name' }, host.userId)),
+        signOut,
+      ),
+      form,
+      h('div', { class: 'scroll' }, this.list, this.empty, this.more),
+    );
+  }
+
+  /** Re-renders the list; keyboard focus stays on the conversation that had it. */
+  render(items: readonly ConversationItem[], hasMore: boolean, selected: string | undefined): void {
+    this.selected = selected;
+    const focused =
+      document.activeElement instanceof HTMLElement ? document.activeElement.dataset.conversation : undefined;
+    this.list.replaceChildren(...items.map((item) => h('li', {}, this.itemButton(item))));
+    this.empty.hidden = items.length > 0;
+    this.more.hidden = !hasMore;
+    if (focused) this.focus(focused);
+  }
+
+  focus(conversationId: string): void {
+    this.list.querySelector<HTMLElement>(`[data-conversation="${CSS.escape(conversationId)}"]`)?.focus();
+  }
+
+  private itemButton(item: ConversationItem): HTMLButtonElement {
+    const preview = item.typing
+      ? h('span', { class: 'typing' }, 'typing…')
+      : item.last
+        ? h(
+            'span',
+            { class: 'preview-text' },
+            item.last.mine &&
+              h(
+                'span',
+                { class: `tick tick-${item.last.status}` },
+                icon(item.last.status === 'sent' ? 'check' : 'checks'),
+              ),
+            item.last.mine && srOnly('You: '),
+            item.last.text,
+          )
+        : h('span', { class: 'preview-text muted' }, 'No messages yet');
+    const description = [
+      item.online ? 'online' : '',
+      item.unread > 0 ? `${item.unread} unread` : '',
+      item.last?.mine ? item.last.status : '',
+    ].filter(Boolean);
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: item.unread > 0 ? 'conversation has-unread' : 'conversation',
+        'data-conversation': item.conversationId,
+        'aria-current': item.conversationId === this.selected ? 'true' : undefined,
+      },
+      avatar(item.peer, item.online && h('span', { class: 'online-dot' })),
+      h(
+        'span',
+        { class: 'summary' },
+        h(
+          'span',
+          { class: 'line' },
+          h('span', { class: 'name' }, item.peer),
+          item.last && h('time', { class: 'when' }, shortTime(item.last.time)),
+        ),
+        h(
+          'span',
+          { class: 'line' },
+          h('span', { class: 'preview' }, preview),
+          item.unread > 0 && h('span', { class: 'badge', 'aria-hidden': 'true' }, String(item.unread)),
+        ),
+      ),
+      description.length > 0 && srOnly(`, ${description.join(', ')}`),
+    );
+    button.addEventListener('click', () => this.host.open(item.peer));
+    return button;
+  }
+}

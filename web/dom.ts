@@ -1,0 +1,73 @@
+export type Child = Node | string | false | null | undefined;
+type Attributes = Record<string, string | number | boolean | undefined>;
+
+/**
+ * Creates an element. Attributes are set as attributes (true means present, false or undefined absent),
+ * children as nodes or text: nothing is ever parsed as HTML, so message text cannot inject markup.
+ */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  setAttributes(element, attributes);
+  element.append(...children.filter((child): child is Node | string => child !== false && child != null));
+  return element;
+}
+
+export function setAttributes(element: Element, attributes: Attributes): void {
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === false) element.removeAttribute(name);
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** Line icons: the view box's width (its height is 16) and the paths. */
+const ICONS = {
+  check: { width: 16, paths: ['M2.5 8.5 6 12l7.5-8'] },
+  checks: { width: 21, paths: ['M1.5 8.5 5 12l7.5-8', 'M8.2 10.7 9.5 12l7.5-8'] },
+  clock: { width: 16, paths: ['M8 1.8a6.2 6.2 0 1 0 0 12.4A6.2 6.2 0 0 0 8 1.8Z', 'M8 4.5V8l2.5 1.6'] },
+  alert: {
+    width: 16,
+    paths: ['M8 1.8a6.2 6.2 0 1 0 0 12.4A6.2 6.2 0 0 0 8 1.8Z', 'M8 4.6v4.2', 'M8 11.1v.1'],
+  },
+  back: { width: 16, paths: ['M10.5 2.5 5 8l5.5 5.5'] },
+  send: { width: 16, paths: ['M2 8h9', 'M1.6 2.2 14.5 8 1.6 13.8 3.8 8Z'] },
+} as const satisfies Record<string, { width: number; paths: readonly string[] }>;
+export type IconName = keyof typeof ICONS;
+
+/** A decorative line icon, 1em high; the control that holds it carries the accessible name. */
+export function icon(name: IconName): SVGSVGElement {
+  const { width, paths } = ICONS[name];
+  const svg = document.createElementNS(SVG, 'svg');
+  setAttributes(svg, {
+    viewBox: `0 0 ${width} 16`,
+    class: `icon icon-${name}`,
+    'aria-hidden': 'true',
+    focusable: 'false',
+  });
+  svg.style.width = `${width / 16}em`;
+  for (const d of paths) {
+    const path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
+/** Text for screen readers only. */
+export function srOnly(text: string): HTMLSpanElement {
+  return h('span', { class: 'sr-only' }, text);
+}
+
+/** A stable hue per name, so that avatars are told apart at a glance. */
+export function avatar(name: string, extra?: Child): HTMLSpanElement {
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) % 360;
+  const element = h('span', { class: 'avatar', 'aria-hidden': 'true' }, name.charAt(0).toUpperCase(), extra);
+  // Set through the CSSOM: the page's Content-Security-Policy forbids style attributes.
+  element.style.setProperty('--hue', String(hash));
+  return element;
+}
