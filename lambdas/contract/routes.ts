@@ -27,13 +27,9 @@ export function functionNameEnvVar(name: string): string {
 
 export const FUNCTIONS = {
   authorizer: { entry: 'authorizer', tables: {}, manageConnections: false },
-  /** connect, disconnect, heartbeat and sweeper tell contacts and watchers when a user comes or goes. */
-  connect: {
-    entry: 'connect',
-    tables: { users: 'readWrite', conversations: 'read' },
-    manageConnections: true,
-    invokes: ['drain'],
-  },
+  /** Registers the connection; the drain it starts tells contacts when the user comes online. */
+  connect: { entry: 'connect', tables: { users: 'readWrite' }, manageConnections: false, invokes: ['drain'] },
+  /** disconnect, heartbeat and sweeper tell contacts and watchers when a user goes or comes back. */
   disconnect: {
     entry: 'disconnect',
     tables: { users: 'readWrite', conversations: 'read' },

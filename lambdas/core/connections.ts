@@ -1,6 +1,7 @@
 import type { ServerEvent } from '../protocol/frames';
 import type { Connection, Invoker } from './ports';
 import { announcePresence, type PresenceChangeDeps } from './presence';
+import type { DrainRequest } from './sync';
 
 export interface ConnectionDeps extends PresenceChangeDeps {
   connectionTtlMs: number;
@@ -15,12 +16,26 @@ export interface ConnectionIdentity {
 /** Expired connections one sweep handles at most; the next sweep takes the rest. */
 const SWEEP_BATCH = 1000;
 
+/**
+ * Stores the connection; the result says whether the user just came online. Telling their contacts
+ * is left to `announceOnline`, run after $connect returns: it may take many reads, and the WebSocket
+ * handshake waits for $connect.
+ */
 export async function openConnection(
-  deps: ConnectionDeps,
+  deps: RegisterDeps,
   identity: ConnectionIdentity & { deviceId: string },
-): Promise<void> {
+): Promise<{ cameOnline: boolean }> {
   const now = deps.clock.now();
-  await register(deps, { ...identity, connectedAt: now, freshUntil: now + deps.connectionTtlMs }, now);
+  return register(deps, { ...identity, connectedAt: now, freshUntil: now + deps.connectionTtlMs }, now);
+}
+
+/** Tells the user's contacts and watchers that the user is online, if still so. */
+export async function announceOnline(deps: ConnectionDeps, userId: string): Promise<void> {
+  const now = deps.clock.now();
+  const user = await deps.users.getUser(userId, now);
+  if (user.profile && user.connections.length > 0) {
+    await announcePresence(deps, user.profile, { userId, state: 'online' }, now);
+  }
 }
 
 /**
@@ -61,8 +76,9 @@ export async function heartbeat(
     now,
   );
   if (!refreshed) {
-    await register(deps, { ...identity, connectedAt: now, freshUntil }, now);
-    await resync.invokeAsync(identity);
+    const { cameOnline } = await register(deps, { ...identity, connectedAt: now, freshUntil }, now);
+    const request: DrainRequest = { ...identity, announceOnline: cameOnline };
+    await resync.invokeAsync(request);
   }
   return {
     type: 'heartbeat',
@@ -102,17 +118,20 @@ export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResul
 }
 
 /**
- * Stores a connection; when the user had no fresh connection before, announces them online. Reading
- * before writing means two devices connecting at once may both announce, but never neither.
+ * Stores a connection and says whether the user had no fresh connection before. Reading before
+ * writing means two devices connecting at once may both announce, but never neither.
  */
-async function register(deps: ConnectionDeps, connection: Connection, now: number): Promise<void> {
+type RegisterDeps = Pick<ConnectionDeps, 'users' | 'clock' | 'connectionTtlMs'>;
+
+async function register(
+  deps: RegisterDeps,
+  connection: Connection,
+  now: number,
+): Promise<{ cameOnline: boolean }> {
   const before = await deps.users.getUser(connection.userId, now);
+  await deps.users.addConnection(connection);
   // A user who never signed in has no conversations and no watchers: there is nobody to tell.
-  const subject = before.connections.length === 0 ? before.profile : undefined;
-  await Promise.all([
-    deps.users.addConnection(connection),
-    subject && announcePresence(deps, subject, { userId: subject.userId, state: 'online' }, now),
-  ]);
+  return { cameOnline: before.profile !== undefined && before.connections.length === 0 };
 }
 
 /**

@@ -12,7 +12,7 @@ import type {
 } from './ports';
 
 export interface SyncDeps {
-  conversations: ConversationStore;
+  conversations: Pick<ConversationStore, 'listForUser'>;
   messages: MessageStore;
   devices: DeviceStore;
   notifier: ConnectionNotifier;
@@ -27,6 +27,11 @@ export interface SyncTarget {
   deviceId: string;
   connectionId: string;
   requestId?: string;
+}
+
+/** What the drain function is asked to do: sync a device, and first tell contacts the user came online. */
+export interface DrainRequest extends SyncTarget {
+  announceOnline?: boolean;
 }
 
 export type SyncResult = { kind: 'synced'; conversations: number; messages: number } | { kind: 'gone' };

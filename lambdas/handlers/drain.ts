@@ -1,18 +1,18 @@
 import * as z from 'zod/mini';
 import {
-  conversationStoreFromEnv,
+  connectionDepsFromEnv,
   deviceStoreFromEnv,
   messageStoreFromEnv,
-  notifierFromEnv,
   systemClock,
 } from '../aws/environment';
+import { announceOnline } from '../core/connections';
 import { syncDevice } from '../core/sync';
 
-const deps = {
-  conversations: conversationStoreFromEnv(),
+const connectionDeps = connectionDepsFromEnv();
+const syncDeps = {
+  ...connectionDeps,
   messages: messageStoreFromEnv(),
   devices: deviceStoreFromEnv(),
-  notifier: notifierFromEnv(),
   clock: systemClock,
   readyTimeoutMs: 5000,
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
@@ -23,9 +23,18 @@ const drainEvent = z.object({
   deviceId: z.string().check(z.minLength(1)),
   connectionId: z.string().check(z.minLength(1)),
   requestId: z.optional(z.string()),
+  announceOnline: z.optional(z.boolean()),
 });
 
-/** Invoked asynchronously after $connect returns (API Gateway refuses posts during $connect), or by `sync`. */
+/**
+ * Invoked asynchronously after $connect returns (API Gateway refuses posts during $connect and the
+ * handshake waits for it), after a heartbeat revives a lapsed connection, or by `sync`.
+ */
 export async function handler(event: unknown) {
-  return syncDevice(deps, drainEvent.parse(event));
+  const { announceOnline: announce, ...target } = drainEvent.parse(event);
+  const [result] = await Promise.all([
+    syncDevice(syncDeps, target),
+    announce ? announceOnline(connectionDeps, target.userId) : Promise.resolve(),
+  ]);
+  return result;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  announceOnline,
   type ConnectionDeps,
   closeConnection,
   openConnection,
@@ -256,7 +257,10 @@ describe('presence transitions', () => {
     await users.addWatchers('stranger', ['sam'], 5_000);
     await users.addWatchers('expired', ['sam'], 900);
 
-    await openConnection(deps, { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' });
+    const opened = await openConnection(deps, { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' });
+    expect(opened).toEqual({ cameOnline: true });
+    // The drain function announces after $connect returns.
+    await announceOnline(deps, 'sam');
 
     expect(
       presenceEvents(notifier)
@@ -274,8 +278,13 @@ describe('presence transitions', () => {
     users.user('sam');
     users.user('peer', {}, 5_000);
     conversations.between('sam', 'peer');
-    await openConnection(deps, { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' });
-    await openConnection(deps, { userId: 'sam', connectionId: 'sam-2', deviceId: 'laptop' });
+    expect(await openConnection(deps, { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' })).toEqual({
+      cameOnline: true,
+    });
+    await announceOnline(deps, 'sam');
+    expect(await openConnection(deps, { userId: 'sam', connectionId: 'sam-2', deviceId: 'laptop' })).toEqual({
+      cameOnline: false,
+    });
     await closeConnection(deps, { userId: 'sam', connectionId: 'sam-1' });
     expect(presenceEvents(notifier).map((post) => post.event)).toEqual([
       { type: 'presence', users: [{ userId: 'sam', state: 'online' }] },
