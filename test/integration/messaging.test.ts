@@ -1,45 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/contract/limits';
 import { localTableName } from '../../local/provision';
-import type { Runtime } from '../../local/runtime';
-import { startTestRuntime } from '../support/runtime';
-import { connectAs, newMessageId, openSocket, type TestSocket } from '../support/socket';
+import { useRuntime } from '../support/harness';
+import { newMessageId, openSocket, type TestSocket } from '../support/socket';
 
-let runtime: Runtime;
-let db: DynamoDBDocumentClient;
-const sockets: TestSocket[] = [];
-
-async function open(username: string, deviceId?: string): Promise<TestSocket> {
-  const socket = await connectAs(runtime, username, deviceId ? { deviceId } : {});
-  sockets.push(socket);
-  return socket;
-}
-
-async function storedMessages(conversationId: string) {
-  const result = await db.send(
-    new QueryCommand({
-      TableName: localTableName('messages'),
-      KeyConditionExpression: 'conversationId = :c',
-      ExpressionAttributeValues: { ':c': conversationId },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Items ?? [];
-}
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }));
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((socket) => socket.close()));
-  db.destroy();
-  await runtime.stop();
-});
+const harness = useRuntime();
+const { open, storedMessages } = harness;
 
 describe('connecting', () => {
   const refusal = (url: string) =>
@@ -49,27 +17,27 @@ describe('connecting', () => {
     );
 
   it('refuses a connection without a token with 401', async () => {
-    expect(await refusal(runtime.wsUrl)).toBe(401);
+    expect(await refusal(harness.runtime.wsUrl)).toBe(401);
   });
 
   it('refuses a malformed token with 401', async () => {
-    expect(await refusal(`${runtime.wsUrl}?token=not-a-jwt`)).toBe(401);
+    expect(await refusal(`${harness.runtime.wsUrl}?token=not-a-jwt`)).toBe(401);
   });
 
   it('refuses an expired token with 401', async () => {
-    const { token } = await runtime.issuer.issue('expired', { expiresInSeconds: -60 });
-    expect(await refusal(`${runtime.wsUrl}?token=${token}`)).toBe(401);
+    const { token } = await harness.runtime.issuer.issue('expired', { expiresInSeconds: -60 });
+    expect(await refusal(`${harness.runtime.wsUrl}?token=${token}`)).toBe(401);
   });
 
   it('refuses a token signed by another key with 401', async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT({ token_use: 'id', 'cognito:username': 'mallory' })
       .setProtectedHeader({ alg: 'RS256', kid: 'local-issuer-key' })
-      .setIssuer(runtime.issuer.issuer)
-      .setAudience(runtime.issuer.audience)
+      .setIssuer(harness.runtime.issuer.issuer)
+      .setAudience(harness.runtime.issuer.audience)
       .setExpirationTime('1h')
       .sign(privateKey);
-    expect(await refusal(`${runtime.wsUrl}?token=${forged}`)).toBe(401);
+    expect(await refusal(`${harness.runtime.wsUrl}?token=${forged}`)).toBe(401);
   });
 
   it('refuses a token for another app client with 401', async () => {
@@ -80,13 +48,13 @@ describe('connecting', () => {
       .setAudience('other-client')
       .setExpirationTime('1h')
       .sign(privateKey);
-    expect(await refusal(`${runtime.wsUrl}?token=${token}`)).toBe(401);
+    expect(await refusal(`${harness.runtime.wsUrl}?token=${token}`)).toBe(401);
   });
 
   it('refuses an invalid device id with 403', async () => {
-    const { token } = await runtime.issuer.issue('alice');
+    const { token } = await harness.runtime.issuer.issue('alice');
     expect(
-      await refusal(`${runtime.wsUrl}?token=${token}&deviceId=${encodeURIComponent('no spaces!')}`),
+      await refusal(`${harness.runtime.wsUrl}?token=${token}&deviceId=${encodeURIComponent('no spaces!')}`),
     ).toBe(403);
   });
 
@@ -223,7 +191,7 @@ describe('stale connections', () => {
     const erin = await open('erin');
     const frank = await open('frank');
     // A record whose $disconnect never came: its socket no longer exists (the @connections API answers 410).
-    await db.send(
+    await harness.db.send(
       new PutCommand({
         TableName: localTableName('users'),
         Item: {
@@ -247,7 +215,7 @@ describe('stale connections', () => {
     });
     expect(ack).toMatchObject({ type: 'ack', seq: 1 });
     await frank.next((frame) => frame.messageId === messageId);
-    const connections = await db.send(
+    const connections = await harness.db.send(
       new QueryCommand({
         TableName: localTableName('users'),
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',

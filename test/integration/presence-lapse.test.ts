@@ -1,12 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
 import { localTableName } from '../../local/provision';
-import type { Runtime } from '../../local/runtime';
-import { startTestRuntime } from '../support/runtime';
-import { connectAs, type Frame, type TestSocket } from '../support/socket';
+import { useRuntime } from '../support/harness';
+import type { Frame, TestSocket } from '../support/socket';
 
 /**
  * A connection counts as offline 3 s after its last heartbeat; the sweeper looks every 250 ms. Clients
@@ -18,9 +15,11 @@ const SWEEP_MS = 250;
 /** Long enough for a wrongly pushed event, started before it, to have arrived. */
 const QUIET_MS = 300;
 
-let runtime: Runtime;
-let db: DynamoDBDocumentClient;
-const sockets: TestSocket[] = [];
+const harness = useRuntime({
+  timings: { connectionTtlMs: TTL_MS, heartbeatIntervalMs: HEARTBEAT_MS },
+  scheduleEveryMs: { sweeper: SWEEP_MS },
+});
+const { connectionIds } = harness;
 const heartbeats: NodeJS.Timeout[] = [];
 
 /** Opens a socket that sends heartbeats on the interval, as a well-behaved client does. */
@@ -31,22 +30,8 @@ async function openAlive(username: string, deviceId?: string): Promise<TestSocke
 }
 
 /** Opens a socket that stays open but never sends a heartbeat (a client asleep in the background). */
-async function openSilent(username: string, deviceId?: string): Promise<TestSocket> {
-  const socket = await connectAs(runtime, username, deviceId ? { deviceId } : {});
-  sockets.push(socket);
-  return socket;
-}
-
-async function connectionIds(userId: string): Promise<string[]> {
-  const result = await db.send(
-    new QueryCommand({
-      TableName: localTableName('users'),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
-      ExpressionAttributeValues: { ':pk': `user#${userId}`, ':c': '#conn#' },
-      ConsistentRead: true,
-    }),
-  );
-  return (result.Items ?? []).map((item) => String(item.connectionId));
+function openSilent(username: string, deviceId?: string): Promise<TestSocket> {
+  return harness.open(username, deviceId);
 }
 
 const isPush = (userId: string, state: string) => (frame: Frame) => {
@@ -64,21 +49,8 @@ async function presenceOf(viewer: TestSocket, userId: string): Promise<Frame | u
   return (reply.users as Frame[])[0];
 }
 
-beforeAll(async () => {
-  runtime = await startTestRuntime({
-    timings: { connectionTtlMs: TTL_MS, heartbeatIntervalMs: HEARTBEAT_MS },
-    scheduleEveryMs: { sweeper: SWEEP_MS },
-  });
-  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-});
-
-afterAll(async () => {
+afterAll(() => {
   for (const timer of heartbeats) clearInterval(timer);
-  await Promise.all(sockets.map((socket) => socket.close()));
-  db.destroy();
-  await runtime.stop();
 });
 
 describe('heartbeat lapse', () => {
@@ -86,7 +58,7 @@ describe('heartbeat lapse', () => {
     const watcher = await openAlive('warden');
     // The record of a device whose socket is gone and whose $disconnect never came: it connected, sent
     // a last heartbeat once the watcher was looking, and vanished.
-    const users = new DynamoUserStore(db, localTableName('users'));
+    const users = new DynamoUserStore(harness.db, localTableName('users'));
     const connectedAt = Date.now();
     await users.addConnection({
       userId: 'ghost',

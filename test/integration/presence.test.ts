@@ -1,37 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/contract/limits';
 import { localTableName } from '../../local/provision';
-import type { Runtime } from '../../local/runtime';
-import { startTestRuntime } from '../support/runtime';
-import { connectAs, type Frame, newMessageId, type TestSocket } from '../support/socket';
+import { useRuntime } from '../support/harness';
+import { type Frame, newMessageId, type TestSocket } from '../support/socket';
 
-let runtime: Runtime;
-let db: DynamoDBDocumentClient;
-const sockets: TestSocket[] = [];
+const harness = useRuntime();
+const { open, connectionIds } = harness;
 
 /** Long enough for a wrongly pushed event, started before it, to have arrived. */
 const QUIET_MS = 300;
-
-async function open(username: string, deviceId?: string): Promise<TestSocket> {
-  const socket = await connectAs(runtime, username, deviceId ? { deviceId } : {});
-  sockets.push(socket);
-  return socket;
-}
-
-async function connectionIds(userId: string): Promise<string[]> {
-  const result = await db.send(
-    new QueryCommand({
-      TableName: localTableName('users'),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
-      ExpressionAttributeValues: { ':pk': `user#${userId}`, ':c': '#conn#' },
-      ConsistentRead: true,
-    }),
-  );
-  return (result.Items ?? []).map((item) => String(item.connectionId));
-}
 
 /** Closes the socket and waits until `$disconnect` has removed every connection record of the user but `keep`. */
 async function leave(socket: TestSocket, userId: string, keep = 0): Promise<void> {
@@ -71,17 +50,6 @@ async function send(from: TestSocket, to: string): Promise<void> {
   expect(ack.type).toBe('ack');
 }
 
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }));
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((socket) => socket.close()));
-  db.destroy();
-  await runtime.stop();
-});
-
 describe('settings', () => {
   it('answers updateSettings without fields with the defaults', async () => {
     const socket = await open('setty');
@@ -108,7 +76,7 @@ describe('settings', () => {
       readReceipts: false,
       lastSeenVisibility: 'contacts',
     });
-    const profile = await db.send(
+    const profile = await harness.db.send(
       new GetCommand({ TableName: localTableName('users'), Key: { pk: 'user#tweaky', sk: '#profile' } }),
     );
     expect(profile.Item).toMatchObject({

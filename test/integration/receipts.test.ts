@@ -1,32 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../local/runtime';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sendMany } from '../support/chat';
-import { startTestRuntime } from '../support/runtime';
-import { connectAs, type Frame, newMessageId, type TestSocket } from '../support/socket';
+import { useRuntime } from '../support/harness';
+import { type Frame, newMessageId, type TestSocket } from '../support/socket';
 
-let runtime: Runtime;
-const sockets: TestSocket[] = [];
-
-async function open(username: string, deviceId: string): Promise<TestSocket> {
-  const socket = await connectAs(runtime, username, { deviceId });
-  sockets.push(socket);
-  await socket.next((frame) => frame.type === 'synced');
-  return socket;
-}
+const harness = useRuntime();
+/** Every connect is followed by a sync; these tests start once it is done. */
+const open = async (username: string, deviceId: string) =>
+  (await harness.openSynced(username, deviceId)).socket;
 
 const statusFrom =
   (userId: string, check: (frame: Frame) => boolean = () => true) =>
   (frame: Frame) =>
     frame.type === 'status' && frame.userId === userId && frame.requestId === undefined && check(frame);
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((socket) => socket.close()));
-  await runtime.stop();
-});
 
 describe('message status', () => {
   let alice: TestSocket;

@@ -1,43 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/contract/limits';
 import { storeMessage } from '../../lambdas/core/messaging';
 import { DynamoConversationStore } from '../../lambdas/store/dynamo-conversations';
 import { DynamoMessageStore } from '../../lambdas/store/dynamo-messages';
 import { localTableName } from '../../local/provision';
-import type { Runtime } from '../../local/runtime';
 import { range, receivedSeqs, sendMany } from '../support/chat';
-import { startTestRuntime } from '../support/runtime';
-import { connectAs, type Frame, newMessageId, type TestSocket } from '../support/socket';
+import { useRuntime } from '../support/harness';
+import { type Frame, newMessageId, type TestSocket } from '../support/socket';
 
-let runtime: Runtime;
-const sockets: TestSocket[] = [];
-
-async function open(username: string, deviceId: string): Promise<TestSocket> {
-  const socket = await connectAs(runtime, username, { deviceId });
-  sockets.push(socket);
-  return socket;
-}
-
-/** Connects, waits for the automatic sync to finish, and returns the socket and the `synced` event. */
-async function openSynced(
-  username: string,
-  deviceId: string,
-): Promise<{ socket: TestSocket; synced: Frame }> {
-  const socket = await open(username, deviceId);
-  const synced = await socket.next((frame) => frame.type === 'synced');
-  return { socket, synced };
-}
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((socket) => socket.close()));
-  await runtime.stop();
-});
+const harness = useRuntime();
+const { open, openSynced } = harness;
 
 describe('offline delivery', () => {
   it('delivers messages sent while the recipient was offline, in order, as soon as it connects', async () => {
@@ -144,20 +117,14 @@ describe('a connection whose record lapsed', () => {
     const { socket: uma } = await openSynced('uma', 'u1');
     const { socket: vic } = await openSynced('vic', 'v1');
     // As the sweeper does when heartbeats stop arriving while the socket is, in fact, still open.
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }));
-    const records = await db.send(
-      new QueryCommand({
-        TableName: localTableName('users'),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
-        ExpressionAttributeValues: { ':pk': 'user#vic', ':c': '#conn#' },
-      }),
-    );
-    for (const item of records.Items ?? []) {
-      await db.send(
-        new DeleteCommand({ TableName: localTableName('users'), Key: { pk: item.pk, sk: item.sk } }),
+    for (const connectionId of await harness.connectionIds('vic')) {
+      await harness.db.send(
+        new DeleteCommand({
+          TableName: localTableName('users'),
+          Key: { pk: 'user#vic', sk: `#conn#${connectionId}` },
+        }),
       );
     }
-    db.destroy();
     await sendMany(uma, 'vic', 2);
     expect(receivedSeqs(vic, 'uma:vic')).toEqual([]);
 
@@ -178,9 +145,8 @@ describe('history', () => {
       openSynced('leo', 'l1'),
     ]);
     // Seeded through the data layer the handlers use: 1,050 sends over the socket would only slow the suite.
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }));
-    const messages = new DynamoMessageStore(db, localTableName('messages'));
-    const conversations = new DynamoConversationStore(db, localTableName('conversations'));
+    const messages = new DynamoMessageStore(harness.db, localTableName('messages'));
+    const conversations = new DynamoConversationStore(harness.db, localTableName('conversations'));
     for (let i = 0; i < 1050; i++) {
       const { message } = await storeMessage(messages, {
         conversationId: 'kim:leo',
@@ -192,7 +158,6 @@ describe('history', () => {
       });
       await conversations.recordMessage(message);
     }
-    db.destroy();
   });
 
   it('pages more than 1,000 messages newest first by cursor, each exactly once', async () => {

@@ -1,22 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/contract/limits';
 import { localTableName } from '../../local/provision';
-import type { Runtime } from '../../local/runtime';
-import { startTestRuntime } from '../support/runtime';
-import { connectAs, type Frame, type TestSocket } from '../support/socket';
+import { useRuntime } from '../support/harness';
+import type { Frame, TestSocket } from '../support/socket';
 
-let runtime: Runtime;
-let db: DynamoDBDocumentClient;
-const sockets: TestSocket[] = [];
-
-async function open(username: string, deviceId?: string): Promise<TestSocket> {
-  const socket = await connectAs(runtime, username, deviceId ? { deviceId } : {});
-  sockets.push(socket);
-  return socket;
-}
+const harness = useRuntime();
+const { open } = harness;
 
 const isTyping = (from: string, state?: string) => (frame: Frame) =>
   frame.type === 'typing' && frame.from === from && (state === undefined || frame.state === state);
@@ -25,7 +16,7 @@ const isTyping = (from: string, state?: string) => (frame: Frame) =>
 async function storedFor(a: string, b: string) {
   const partitions = await Promise.all(
     [a, b].map((userId) =>
-      db.send(
+      harness.db.send(
         new QueryCommand({
           TableName: localTableName('users'),
           KeyConditionExpression: 'pk = :pk',
@@ -37,8 +28,8 @@ async function storedFor(a: string, b: string) {
   );
   const conversationId = `${a}:${b}`;
   const [head, messages] = await Promise.all([
-    db.send(new GetCommand({ TableName: localTableName('conversations'), Key: { conversationId } })),
-    db.send(
+    harness.db.send(new GetCommand({ TableName: localTableName('conversations'), Key: { conversationId } })),
+    harness.db.send(
       new QueryCommand({
         TableName: localTableName('messages'),
         KeyConditionExpression: 'conversationId = :c',
@@ -63,17 +54,6 @@ async function storedFor(a: string, b: string) {
 async function roundTrip(socket: TestSocket): Promise<void> {
   expect((await socket.request({ action: 'heartbeat' })).type).toBe('heartbeat');
 }
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoEndpoint }));
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((socket) => socket.close()));
-  db.destroy();
-  await runtime.stop();
-});
 
 describe('typing', () => {
   it("reaches every device of the peer, not the sender's, stores nothing, and expires by itself", async () => {

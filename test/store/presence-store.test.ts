@@ -1,34 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../lambdas/core/ports';
 import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
-import { type DynamoEngine, type DynamoServer, startDynamo } from '../../local/dynamodb';
-import { localTableName, provisionTables } from '../../local/provision';
+import { localTableName } from '../../local/provision';
+import { ENGINES, useStoreServer } from '../support/store-server';
 
-// The sweeper's index query and conditional delete must behave the same on both servers.
-const engines: DynamoEngine[] = ['dynalite', 'dynamodb-local'];
-
-describe.each(engines)('presence data on %s', (engine) => {
-  let server: DynamoServer;
-  let db: DynamoDBDocumentClient;
+describe.each(ENGINES)('presence data on %s', (engine) => {
+  const server = useStoreServer(engine);
   let users: DynamoUserStore;
 
-  beforeAll(async () => {
-    server = await startDynamo({ engine });
-    const client = new DynamoDBClient({
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await provisionTables(client);
-    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    users = new DynamoUserStore(db, localTableName('users'));
-  });
-
-  afterAll(async () => {
-    db.destroy();
-    await server.stop();
+  beforeAll(() => {
+    users = new DynamoUserStore(server.db(), localTableName('users'));
   });
 
   const connection = (userId: string, connectionId: string, freshUntil: number): Connection => ({

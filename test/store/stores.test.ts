@@ -1,41 +1,25 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { storeMessage } from '../../lambdas/core/messaging';
 import type { ChatMessage } from '../../lambdas/protocol/frames';
 import { DynamoConversationStore } from '../../lambdas/store/dynamo-conversations';
 import { DynamoMessageStore } from '../../lambdas/store/dynamo-messages';
 import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
-import { type DynamoEngine, type DynamoServer, startDynamo } from '../../local/dynamodb';
-import { localTableName, provisionTables } from '../../local/provision';
+import { localTableName } from '../../local/provision';
+import { ENGINES, useStoreServer } from '../support/store-server';
 
-// The data layer must behave the same on both servers; CI has Java, so both always run.
-const engines: DynamoEngine[] = ['dynalite', 'dynamodb-local'];
-
-describe.each(engines)('stores on %s', (engine) => {
-  let server: DynamoServer;
+describe.each(ENGINES)('stores on %s', (engine) => {
+  const server = useStoreServer(engine);
   let db: DynamoDBDocumentClient;
   let users: DynamoUserStore;
   let messages: DynamoMessageStore;
   let conversations: DynamoConversationStore;
 
-  beforeAll(async () => {
-    server = await startDynamo({ engine });
-    const client = new DynamoDBClient({
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await provisionTables(client);
-    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  beforeAll(() => {
+    db = server.db();
     users = new DynamoUserStore(db, localTableName('users'));
     messages = new DynamoMessageStore(db, localTableName('messages'));
     conversations = new DynamoConversationStore(db, localTableName('conversations'));
-  });
-
-  afterAll(async () => {
-    db.destroy();
-    await server.stop();
   });
 
   const draft = (messageId: string, text = 'hi'): Omit<ChatMessage, 'seq'> => ({
