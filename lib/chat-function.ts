@@ -102,6 +102,41 @@ export function esbuildOptionsFor(name: FunctionName, outfile: string): BuildOpt
 /** Runtime every function runs on; the bundling target above must not be newer. */
 export const CHAT_RUNTIME = Runtime.NODEJS_22_X;
 
+export interface FunctionLogsAndRoleProps {
+  /** Description of the role. */
+  readonly description: string;
+  /**
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Lambda function's log group (`<id>Logs`) and execution role (`<id>Role`), created in `scope`. The
+ * role may write only to that log group: what AWSLambdaBasicExecutionRole would allow, without an AWS
+ * managed policy and without access to every log group in the account.
+ */
+export function functionLogsAndRole(
+  scope: Construct,
+  id: string,
+  props: FunctionLogsAndRoleProps,
+): { readonly logs: LogGroup; readonly role: Role } {
+  const logs = new LogGroup(scope, `${id}Logs`, {
+    retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+  });
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: props.description,
+  });
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logs.logGroupArn],
+    }),
+  );
+  return { logs, role };
+}
+
 export interface ChatFunctionProps {
   /** The entry of FUNCTIONS this function implements; it decides the handler module. */
   readonly name: FunctionName;
@@ -137,20 +172,10 @@ export class ChatFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ChatFunctionProps) {
     const definition: FunctionDefinition = FUNCTIONS[props.name];
     // Created before the function so the function can be pointed at them; they live beside it.
-    const logs = new LogGroup(scope, `${id}Logs`, {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-    });
-    const executionRole = new Role(scope, `${id}Role`, {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    const { logs, role: executionRole } = functionLogsAndRole(scope, id, {
       description: `Executes the chat ${props.name} function`,
+      logRetention: props.logRetention,
     });
-    // What AWSLambdaBasicExecutionRole would allow, limited to this function's own log group.
-    executionRole.addToPolicy(
-      new PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logs.logGroupArn],
-      }),
-    );
 
     super(scope, id, {
       entry: handlerEntry(props.name),

@@ -6,6 +6,7 @@ import { ChatIdentity } from './identity';
 import { MediaBucket } from './media-bucket';
 import { ChatSchedules } from './schedules';
 import { ChatSocketApi } from './socket-api';
+import { WebHosting } from './web-hosting';
 
 export interface ChatStackProps extends StackProps {
   /**
@@ -26,8 +27,8 @@ export interface ChatStackProps extends StackProps {
 }
 
 /**
- * The whole chat backend: identity, tables, media bucket, the WebSocket API with its functions, and the
- * schedules that run some of them.
+ * The whole chat: identity, tables, media bucket, the WebSocket API with its functions, the schedules
+ * that run some of them, and the browser client served through CloudFront.
  */
 export class ChatStack extends Stack {
   readonly identity: ChatIdentity;
@@ -35,6 +36,7 @@ export class ChatStack extends Stack {
   readonly media: MediaBucket;
   readonly socketApi: ChatSocketApi;
   readonly schedules: ChatSchedules;
+  readonly web: WebHosting;
 
   constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
     super(scope, id, props);
@@ -55,6 +57,13 @@ export class ChatStack extends Stack {
     });
 
     this.schedules = new ChatSchedules(this, 'Schedules', { functions: this.socketApi.functions });
+    this.web = new WebHosting(this, 'Web', {
+      config: {
+        wsUrl: this.socketApi.url,
+        region: this.region,
+        userPoolClientId: this.identity.userPoolClient.userPoolClientId,
+      },
+    });
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.socketApi.url,
@@ -69,5 +78,9 @@ export class ChatStack extends Stack {
     new CfnOutput(this, 'Issuer', { value: this.identity.issuer, description: 'iss claim of the tokens' });
     new CfnOutput(this, 'Region', { value: this.region });
     new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
+    new CfnOutput(this, 'WebClientUrl', {
+      value: this.web.url,
+      description: 'https:// URL of the browser client',
+    });
   }
 }

@@ -6,6 +6,7 @@ import {
   UserPool,
   type UserPoolClient,
   UserPoolClientIdentityProvider,
+  VerificationEmailStyle,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
@@ -24,8 +25,8 @@ export interface ChatIdentityProps {
 }
 
 /**
- * Who the users are: a Cognito user pool with self sign-up, usernames (case-insensitive) as the sign-in
- * name and an optional email, and a public app client (no secret) for browsers and CLIs.
+ * Who the users are: a Cognito user pool with self sign-up confirmed by an emailed code, usernames
+ * (case-insensitive) as the sign-in name, and a public app client (no secret) for browsers and CLIs.
  */
 export class ChatIdentity extends Construct {
   readonly userPool: UserPool;
@@ -44,9 +45,11 @@ export class ChatIdentity extends Construct {
       selfSignUpEnabled: true,
       signInAliases: { username: true },
       signInCaseSensitive: false,
-      standardAttributes: { email: { required: false, mutable: true } },
-      // Users who give an email can verify it and recover their account with it.
+      // Sign-up sends a code to this address and ConfirmSignUp takes it (web/cognito.ts), so every
+      // account has a verified email to recover with.
+      standardAttributes: { email: { required: true, mutable: true } },
       autoVerify: { email: true },
+      userVerification: { emailStyle: VerificationEmailStyle.CODE },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       passwordPolicy: {
         minLength: props.minPasswordLength ?? 12,
@@ -65,6 +68,9 @@ export class ChatIdentity extends Construct {
 
     this.userPoolClient = this.userPool.addClient('AppClient', {
       generateSecret: false,
+      // The web client signs in with USER_PASSWORD_AUTH over plain fetch (no SRP library in the
+      // browser); SRP stays for SDK and Amplify clients. CDK always adds ALLOW_REFRESH_TOKEN_AUTH, which
+      // the web client's REFRESH_TOKEN_AUTH renewals need.
       authFlows: { userPassword: true, userSrp: true },
       // Sign-in happens in our own UI through the Cognito API; no hosted UI or OAuth redirects.
       disableOAuth: true,

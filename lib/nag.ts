@@ -1,5 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
-import type { Grant } from 'aws-cdk-lib/aws-iam';
+import type { Grant, Policy } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -44,23 +44,53 @@ export function flattenCfnValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A policy statement as cdk-nag reads it: its actions, and its resources flattened. */
+export interface FlatStatement {
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+}
+
+/** The IAM5 finding id of one action or flattened resource, if it has a wildcard. */
+export function wildcardFinding(kind: 'Action' | 'Resource', value: string): string | undefined {
+  return value.includes('*') ? `AwsSolutions-IAM5[${kind}::${value}]` : undefined;
+}
+
 /** The IAM5 finding ids for the wildcards in the statements `grant` added to its principal. */
 export function wildcardFindings(grant: Grant, stack: Stack): string[] {
   const findings = new Set<string>();
   for (const statement of grant.principalStatements) {
     for (const action of statement.actions) {
-      if (action.includes('*')) {
-        findings.add(`AwsSolutions-IAM5[Action::${action}]`);
-      }
+      const finding = wildcardFinding('Action', action);
+      if (finding) findings.add(finding);
     }
     for (const resource of statement.resources) {
-      const flat = flattenCfnValue(stack.resolve(resource));
-      if (flat.includes('*')) {
-        findings.add(`AwsSolutions-IAM5[Resource::${flat}]`);
-      }
+      const finding = wildcardFinding('Resource', flattenCfnValue(stack.resolve(resource)));
+      if (finding) findings.add(finding);
     }
   }
   return [...findings];
+}
+
+/**
+ * The statements of a policy as they were added (before IAM minimizing merges them), for policies that
+ * someone else, such as a CDK construct, wrote, so no Grant is at hand.
+ */
+export function flatStatementsOf(policy: Policy): FlatStatement[] {
+  // Rendered first: resolving the PolicyDocument itself would freeze and merge its statements early.
+  const document: unknown = Stack.of(policy).resolve(policy.document.toJSON());
+  return listField(document, 'Statement').map((statement) => ({
+    actions: listField(statement, 'Action').filter((action) => typeof action === 'string'),
+    resources: listField(statement, 'Resource').map(flattenCfnValue),
+  }));
+}
+
+/** A policy field that may hold one value or a list, as a list. */
+function listField(value: unknown, name: string): unknown[] {
+  if (typeof value !== 'object' || value === null || !(name in value)) {
+    return [];
+  }
+  const field: unknown = (value as Record<string, unknown>)[name];
+  return Array.isArray(field) ? field : [field];
 }
 
 /** Acknowledges, on `scope` (usually the grantee's role), each wildcard that `grant` introduced. */

@@ -1,16 +1,15 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, buildSync } from 'esbuild';
 
 /**
  * The one build definition of the browser app, used by `npm start` (in memory, local/web-server.ts)
- * and by the CDK app (to dist/web, lib/web-hosting.ts): web/main.ts and web/styles.css become app.js
- * and styles.css, next to the static files.
+ * and by the CDK app (into the client's asset while `cdk synth` bundles, lib/web-hosting.ts): web/main.ts
+ * and web/styles.css become app.js and styles.css, next to the static files.
  */
 export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const WEB_STATIC_FILES = ['index.html'] as const;
-export const DEFAULT_WEB_OUT_DIR = resolve(WEB_DIR, '..', 'dist', 'web');
 
 export function webBuildOptions(outdir: string): BuildOptions & { outdir: string } {
   return {
@@ -28,7 +27,7 @@ export function webBuildOptions(outdir: string): BuildOptions & { outdir: string
 }
 
 /** Builds the app into `outdir` and returns that directory. Synchronous, as CDK constructs are. */
-export function buildWeb(outdir: string = DEFAULT_WEB_OUT_DIR): string {
+export function buildWeb(outdir: string): string {
   mkdirSync(outdir, { recursive: true });
   buildSync(webBuildOptions(outdir));
   for (const file of WEB_STATIC_FILES) copyFileSync(join(WEB_DIR, file), join(outdir, file));

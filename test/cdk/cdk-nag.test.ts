@@ -1,4 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -95,6 +96,18 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(rules).not.toContain('AwsSolutions-IAM4');
     expect(rules).not.toContain('AwsSolutions-IAM5');
     expect(rules.filter((rule) => rule.includes('Resource::*]') || rule.includes('Action::*]'))).toEqual([]);
+  });
+
+  it('still reports a wildcard added to the web deployment role after CDK granted its own', () => {
+    const withExtra = chatStackWithoutBundling();
+    withExtra.web.deployment.handlerRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutBucket*'], resources: [withExtra.web.bucket.bucketArn] }),
+    );
+    expect(nagFindings(withExtra)).toContainEqual({
+      rule: 'AwsSolutions-IAM5[Action::s3:PutBucket*]',
+      severity: 'error',
+      path: `${withExtra.node.path}/Web/DeploymentRole/DefaultPolicy/Resource`,
+    });
   });
 
   it('still reports a finding that nobody acknowledged', () => {

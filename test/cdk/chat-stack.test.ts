@@ -18,7 +18,17 @@ import { MEDIA_BUCKET_ENV, TABLES, type TableDefinition } from '../../lambdas/co
 import type { ChatStack } from '../../lib/chat-stack';
 import { ChatSchedules } from '../../lib/schedules';
 import { chatStackWithoutBundling } from './app';
-import { actionsOf, logicalIdOf, mentions, resource, resourcesOfType, statementsForRole } from './template';
+import {
+  actionsOf,
+  bucketPolicyIdOf,
+  logicalIdOf,
+  mentions,
+  onlyResource,
+  resource,
+  resourcesOfType,
+  statementsForRole,
+  webDeploymentHandlerId,
+} from './template';
 
 const FUNCTION_NAMES = Object.keys(FUNCTIONS).filter((name): name is FunctionName =>
   Object.hasOwn(FUNCTIONS, name),
@@ -279,17 +289,20 @@ describe('ChatStack tables', () => {
 });
 
 describe('ChatStack media bucket', () => {
-  let template: Template;
+  /** The media bucket alone: the stack has a second bucket, the web client's. */
+  let bucket: Template;
+  let bucketPolicy: Template;
 
   beforeAll(() => {
-    template = Template.fromStack(
-      chatStackWithoutBundling({ mediaAllowedOrigins: ['https://chat.example'] }),
-    );
+    const stack = chatStackWithoutBundling({ mediaAllowedOrigins: ['https://chat.example'] });
+    const template = Template.fromStack(stack);
+    const bucketId = logicalIdOf(stack, stack.media.bucket.bucketName);
+    bucket = onlyResource(template, bucketId);
+    bucketPolicy = onlyResource(template, bucketPolicyIdOf(template, bucketId));
   });
 
   it('is private, encrypted, retained and has no fixed name', () => {
-    template.resourceCountIs('AWS::S3::Bucket', 1);
-    template.hasResource('AWS::S3::Bucket', {
+    bucket.hasResource('AWS::S3::Bucket', {
       Properties: {
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,
@@ -308,7 +321,7 @@ describe('ChatStack media bucket', () => {
   });
 
   it('allows browser PUT, GET and HEAD from the configured origins', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
+    bucket.hasResourceProperties('AWS::S3::Bucket', {
       CorsConfiguration: {
         CorsRules: [
           Match.objectLike({
@@ -322,7 +335,7 @@ describe('ChatStack media bucket', () => {
   });
 
   it('aborts incomplete multipart uploads after one day', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
+    bucket.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
           Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
@@ -332,7 +345,7 @@ describe('ChatStack media bucket', () => {
   });
 
   it('denies every request that does not use TLS', () => {
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+    bucketPolicy.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -362,8 +375,15 @@ describe('ChatStack functions', () => {
     template = Template.fromStack(stack);
   });
 
-  it('creates one function per FUNCTIONS entry', () => {
-    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+  it('creates one function per FUNCTIONS entry, besides the web deployment handler', () => {
+    const chatFunctionIds = FUNCTION_NAMES.map((name) =>
+      logicalIdOf(stack, stack.socketApi.functions[name].functionArn),
+    );
+    const otherIds = Object.keys(resourcesOfType(template, 'AWS::Lambda::Function')).filter(
+      (logicalId) => !chatFunctionIds.includes(logicalId),
+    );
+    expect(new Set(chatFunctionIds).size).toBe(FUNCTION_NAMES.length);
+    expect(otherIds).toEqual([webDeploymentHandlerId(template)]);
   });
 
   it.each(FUNCTION_NAMES)(
@@ -565,7 +585,7 @@ describe('ChatStack identity, schedules and outputs', () => {
     template = Template.fromStack(stack);
   });
 
-  it('has a retained user pool with self sign-up and case-insensitive usernames', () => {
+  it('has a retained user pool with self sign-up, a required email and case-insensitive usernames', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.hasResource('AWS::Cognito::UserPool', {
       Properties: {
@@ -573,7 +593,7 @@ describe('ChatStack identity, schedules and outputs', () => {
         UsernameConfiguration: { CaseSensitive: false },
         UsernameAttributes: Match.absent(),
         AliasAttributes: Match.absent(),
-        Schema: Match.arrayWith([Match.objectLike({ Name: 'email', Required: false })]),
+        Schema: Match.arrayWith([Match.objectLike({ Name: 'email', Required: true })]),
         Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12 }) },
         UserPoolName: Match.absent(),
       },
@@ -581,15 +601,35 @@ describe('ChatStack identity, schedules and outputs', () => {
     });
   });
 
+  it('confirms sign-ups with a code sent to the email address', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AutoVerifiedAttributes: ['email'],
+      VerificationMessageTemplate: Match.objectLike({
+        DefaultEmailOption: 'CONFIRM_WITH_CODE',
+        EmailMessage: Match.stringLikeRegexp('\\{####\\}'),
+      }),
+      AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
+    });
+  });
+
   it('has a public app client for password and SRP sign-in with one-hour ID tokens', () => {
     template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
-      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']),
       IdTokenValidity: 60,
       TokenValidityUnits: Match.objectLike({ IdToken: 'minutes' }),
       AllowedOAuthFlowsUserPoolClient: false,
     });
+  });
+
+  it('allows exactly the sign-in flows the web client uses, SRP and token refresh', () => {
+    const [client] = Object.values(resourcesOfType(template, 'AWS::Cognito::UserPoolClient'));
+    const flows = client?.Properties?.ExplicitAuthFlows;
+    expect(Array.isArray(flows) ? [...flows].sort() : flows).toEqual([
+      'ALLOW_REFRESH_TOKEN_AUTH',
+      'ALLOW_USER_PASSWORD_AUTH',
+      'ALLOW_USER_SRP_AUTH',
+    ]);
   });
 
   it('runs each scheduled function at its contract rate', () => {

@@ -1,5 +1,5 @@
 import type { Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 
 /** Helpers that read a synthesized template as plain data, so tests can assert exact values. */
 
@@ -104,4 +104,47 @@ export function statementsForRole(template: Template, roleLogicalId: string): Po
 export function mentions(value: unknown, logicalId: string): boolean {
   const json = JSON.stringify(value);
   return json.includes(`{"Ref":"${logicalId}"}`) || json.includes(`{"Fn::GetAtt":["${logicalId}",`);
+}
+
+/** A template of just one resource, so a `hasResource` pattern cannot match another of the same type. */
+export function onlyResource(template: Template, logicalId: string): Template {
+  const json: unknown = template.toJSON();
+  const resources = isRecord(json) ? json.Resources : undefined;
+  const found = isRecord(resources) ? resources[logicalId] : undefined;
+  if (found === undefined) {
+    throw new Error(`No resource ${logicalId} in the template`);
+  }
+  return Template.fromJSON({ Resources: { [logicalId]: found } });
+}
+
+/** The logical id of the bucket policy of the bucket with `bucketLogicalId`. */
+export function bucketPolicyIdOf(template: Template, bucketLogicalId: string): string {
+  const [id, ...others] = Object.entries(resourcesOfType(template, 'AWS::S3::BucketPolicy'))
+    .filter(([, policy]) => mentions(policy.Properties?.Bucket, bucketLogicalId))
+    .map(([logicalId]) => logicalId);
+  if (id === undefined || others.length > 0) {
+    throw new Error(
+      `Expected one policy for bucket ${bucketLogicalId}, found ${others.length + (id ? 1 : 0)}`,
+    );
+  }
+  return id;
+}
+
+/** The one Custom::CDKBucketDeployment resource: the web client's deployment. */
+export function webDeployment(template: Template): CfnResourceJson {
+  const [deployment, ...others] = Object.values(resourcesOfType(template, 'Custom::CDKBucketDeployment'));
+  if (deployment === undefined || others.length > 0) {
+    throw new Error(`Expected one BucketDeployment, found ${others.length + (deployment ? 1 : 0)}`);
+  }
+  return deployment;
+}
+
+/** The logical id of the Lambda function that runs the web client's deployment. */
+export function webDeploymentHandlerId(template: Template): string {
+  const serviceToken: unknown = webDeployment(template).Properties?.ServiceToken;
+  if (isRecord(serviceToken) && Array.isArray(serviceToken['Fn::GetAtt'])) {
+    const [logicalId]: unknown[] = serviceToken['Fn::GetAtt'];
+    if (typeof logicalId === 'string') return logicalId;
+  }
+  throw new Error(`The BucketDeployment's service token is not a function: ${JSON.stringify(serviceToken)}`);
 }
