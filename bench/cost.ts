@@ -1,0 +1,352 @@
+import type { ChatClient, ClientEvents } from '../client/index';
+import { LIMITS } from '../lambdas/contract/limits';
+import { connectUser, NO_RECEIPTS_MS, type Target, withRetries } from './client';
+import { type Counters, subtractCounters } from './counters';
+import {
+  combine,
+  type Dollars,
+  emptyUsage,
+  price,
+  S3_ASSUMED_PRICES,
+  totals,
+  type Usage,
+  usageOf,
+} from './pricing';
+import type { Progress } from './progress';
+import type { SystemProcess } from './system';
+
+/** composite: a sum of measured flows; model: not implemented, estimated from a design. */
+export type FlowSource = 'measured' | 'model' | 'composite';
+
+export interface FlowCost {
+  flow: string;
+  label: string;
+  /** What one unit of the flow is; dollars are per unit, perMillion per million units. */
+  unit: 'message' | 'receipt' | 'heartbeat' | 'session' | 'connection-hour';
+  source: FlowSource;
+  note: string | undefined;
+  samples: number;
+  usage: Usage;
+  totals: ReturnType<typeof totals>;
+  dollars: Dollars;
+  perMillion: number;
+}
+
+export interface CostResult {
+  flows: FlowCost[];
+  /** Mean handler duration in the cost phase (quiet server), by function. */
+  lambdaMeanMs: Record<string, number>;
+  /** Whether every reconnect ended with a `synced` event. */
+  drainCompleted: boolean;
+}
+
+const SENDER = 'cost-a';
+const RECIPIENT = 'cost-b';
+/** The recipient's device that reads with the chat open and later reconnects. */
+const READER = 'cost-b-reader';
+const VISITOR = 'cost-c';
+const QUIET_POLL_MS = 100;
+/** Polls in a row without change, with nothing running, that count as quiet. */
+const QUIET_POLLS = 2;
+const QUIET_MAX_POLLS = 200;
+/** Generous: the machine may be busy with other work. */
+const EVENT_TIMEOUT_MS = 30_000;
+/** The library's own receipt batching window, for the flow that lets it send receipts as an app would. */
+const LIBRARY_RECEIPT_DELAY_MS = 250;
+const MEDIA_BYTES = 200 * 1024;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The next event of a type that matches, or a rejection after a timeout. */
+function nextEvent<K extends keyof ClientEvents>(
+  client: ChatClient,
+  type: K,
+  match: (event: ClientEvents[K]) => boolean = () => true,
+  timeoutMs = EVENT_TIMEOUT_MS,
+): Promise<ClientEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${String(type)} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = client.on(type, (event) => {
+      if (!match(event)) return;
+      clearTimeout(timer);
+      off();
+      resolve(event);
+    });
+  });
+}
+
+/** A reconnect of the recipient's reading device: open, the automatic sync, its receipt, close. */
+async function reconnect(target: Target): Promise<boolean> {
+  const back = await connectUser(target, RECIPIENT, {
+    receiptDelayMs: LIBRARY_RECEIPT_DELAY_MS,
+    deviceId: READER,
+  });
+  try {
+    return await nextEvent(back, 'synced').then(
+      () => true,
+      () => false,
+    );
+  } finally {
+    // The library's "delivered" receipt for what the sync brought goes out after its delay.
+    await sleep(LIBRARY_RECEIPT_DELAY_MS * 2);
+    back.close();
+  }
+}
+
+export async function runCost(
+  system: SystemProcess,
+  samples: number,
+  progress: Progress,
+): Promise<CostResult> {
+  const target: Target = { system: 'chat', wsUrl: system.wsUrl, httpUrl: system.httpUrl };
+  const snapshot = async (): Promise<Counters> => (await system.counters()).counters;
+  /** Counters once nothing runs and nothing moves ($disconnect, drains and posts outlive the replies). */
+  const quiet = async (): Promise<Counters> => {
+    let previous = await snapshot();
+    let unchanged = 0;
+    for (let poll = 0; poll < QUIET_MAX_POLLS && unchanged < QUIET_POLLS; poll++) {
+      await sleep(QUIET_POLL_MS);
+      const next = await snapshot();
+      const same = JSON.stringify(next) === JSON.stringify(previous) && next.invocationsInFlight === 0;
+      unchanged = same ? unchanged + 1 : 0;
+      previous = next;
+    }
+    return previous;
+  };
+  const measure = async (units: number, work: () => Promise<void>): Promise<Usage> => {
+    const before = await quiet();
+    await work();
+    return usageOf(subtractCounters(await quiet(), before), units);
+  };
+  const flows: FlowCost[] = [];
+  const add = (flow: Omit<FlowCost, 'totals' | 'dollars' | 'perMillion'>) => {
+    const dollars = price(flow.usage);
+    flows.push({ ...flow, totals: totals(flow.usage), dollars, perMillion: dollars.total * 1e6 });
+  };
+  const text = 'x'.repeat(100);
+  const sessionSamples = Math.min(samples, 10);
+  const librarySamples = Math.min(samples, 20);
+  const steps = 6;
+  let step = 0;
+  const advance = (what: string) => progress.update(step++ / steps, what);
+
+  const sender = await connectUser(target, SENDER, { receiptDelayMs: NO_RECEIPTS_MS });
+  const recipient = await connectUser(target, RECIPIENT, { receiptDelayMs: NO_RECEIPTS_MS });
+  const conversationId = [SENDER, RECIPIENT].sort().join(':');
+  let messageCounter = 0;
+
+  /** Sends one message and waits for its ack and, when the recipient is online, its delivery. */
+  const sendOne = async (online: ChatClient | undefined): Promise<number> => {
+    const messageId = `cost-${Date.now().toString(36)}-${messageCounter++}`;
+    const delivered = online
+      ? nextEvent(online, 'message', (event) => event.messageId === messageId)
+      : undefined;
+    const ack = await withRetries(() => sender.request('sendMessage', { messageId, to: RECIPIENT, text }));
+    await delivered;
+    return ack.seq;
+  };
+
+  try {
+    advance('sessions');
+    const session = await measure(sessionSamples, async () => {
+      for (let i = 0; i < sessionSamples; i++) {
+        const visitor = await connectUser(target, VISITOR, { receiptDelayMs: NO_RECEIPTS_MS });
+        // A session includes the heartbeat the library sends once open and the automatic sync.
+        await Promise.all([nextEvent(visitor, 'heartbeat'), nextEvent(visitor, 'synced')]);
+        visitor.close();
+      }
+    });
+    add({
+      flow: 'session',
+      label: 'connect (authorizer, $connect, drain, first heartbeat) and $disconnect, no contacts',
+      unit: 'session',
+      source: 'measured',
+      note: undefined,
+      samples: sessionSamples,
+      usage: session,
+    });
+
+    advance('heartbeats');
+    const heartbeat = await measure(samples, async () => {
+      for (let i = 0; i < samples; i++) await withRetries(() => sender.request('heartbeat', {}));
+    });
+    add({
+      flow: 'heartbeat',
+      label: 'heartbeat',
+      unit: 'heartbeat',
+      source: 'measured',
+      note: undefined,
+      samples,
+      usage: heartbeat,
+    });
+
+    advance('sends to an online user');
+    const seqs: number[] = [];
+    const online = await measure(samples, async () => {
+      for (let i = 0; i < samples; i++) seqs.push(await sendOne(recipient));
+    });
+    if (totals(online).dynamoCalls === 0) {
+      throw new Error(
+        'The counting proxy saw no DynamoDB calls: the handlers no longer pick up its endpoint',
+      );
+    }
+    add({
+      flow: 'send-online',
+      label: 'send to an online user (ack + delivery)',
+      unit: 'message',
+      source: 'measured',
+      note: undefined,
+      samples,
+      usage: online,
+    });
+
+    advance('receipts');
+    const receipts: Record<'delivered' | 'seen', Usage> = { delivered: emptyUsage(), seen: emptyUsage() };
+    for (const status of ['delivered', 'seen'] as const) {
+      receipts[status] = await measure(seqs.length, async () => {
+        for (const upTo of seqs) {
+          await withRetries(() => recipient.request('receipt', { conversationId, status, upTo }));
+        }
+      });
+      add({
+        flow: `receipt-${status}`,
+        label: `"${status}" receipt (reply + status post to the sender)`,
+        unit: 'receipt',
+        source: 'measured',
+        note: undefined,
+        samples: seqs.length,
+        usage: receipts[status],
+      });
+    }
+    add({
+      flow: 'chat-open',
+      label: 'message + ack + "delivered" + "seen" receipts (recipient has the chat open)',
+      unit: 'message',
+      source: 'composite',
+      note: 'send-online + receipt-delivered + receipt-seen',
+      samples,
+      usage: combine([
+        { usage: online, weight: 1 },
+        { usage: receipts.delivered, weight: 1 },
+        { usage: receipts.seen, weight: 1 },
+      ]),
+    });
+
+    advance('chat open, as the client library does it');
+    // The recipient's app shows each message as it arrives; the library gathers receipts for
+    // LIBRARY_RECEIPT_DELAY_MS and sends one "seen", which covers "delivered".
+    recipient.close();
+    const reader = await connectUser(target, RECIPIENT, {
+      receiptDelayMs: LIBRARY_RECEIPT_DELAY_MS,
+      deviceId: READER,
+    });
+    reader.on('message', (event) => reader.markSeen(event.conversationId, event.seq));
+    const library = await measure(librarySamples, async () => {
+      for (let i = 0; i < librarySamples; i++) {
+        const seq = await sendOne(reader);
+        await nextEvent(sender, 'status', (event) => event.userId === RECIPIENT && (event.seen ?? 0) >= seq);
+      }
+    });
+    reader.close();
+    add({
+      flow: 'chat-open-library',
+      label: 'message to a user with the chat open, receipts as the client library sends them',
+      unit: 'message',
+      source: 'measured',
+      note: 'one "seen" receipt per message when messages come more than 250 ms apart',
+      samples: librarySamples,
+      usage: library,
+    });
+
+    advance('sends to an offline user and the drain');
+    // The drain is what a reconnect with messages waiting costs beyond one with nothing waiting.
+    await reconnect(target);
+    let synced = true;
+    const idle = await measure(1, async () => {
+      synced = (await reconnect(target)) && synced;
+    });
+    const offline = await measure(samples, async () => {
+      for (let i = 0; i < samples; i++) await sendOne(undefined);
+    });
+    const backlog = await measure(samples, async () => {
+      synced = (await reconnect(target)) && synced;
+    });
+    add({
+      flow: 'reconnect',
+      label: 'reconnect of a user with one contact and nothing waiting (presence to the contact)',
+      unit: 'session',
+      source: 'measured',
+      note: undefined,
+      samples: 1,
+      usage: idle,
+    });
+    add({
+      flow: 'send-offline-drain',
+      label: 'send to an offline user + its share of the drain when they reconnect',
+      unit: 'message',
+      source: 'measured',
+      note: synced
+        ? `${samples} messages waiting, drained in one reconnect`
+        : 'no synced event after a reconnect: the drain did not complete',
+      samples,
+      usage: combine([
+        { usage: offline, weight: 1 },
+        { usage: backlog, weight: 1 },
+        { usage: idle, weight: -1 / samples },
+      ]),
+    });
+
+    advance('media (model)');
+    const mediaExtras = emptyUsage();
+    // Not implemented, and no media design is written down yet. The common design: the client asks for
+    // a presigned upload URL (one request and reply, one Lambda call as short as a heartbeat), uploads
+    // to S3 directly, sends a message naming the object (the send checks it with HeadObject), and the
+    // recipient downloads it through a presigned GET URL.
+    mediaExtras.lambda['media-upload-url (model)'] = { invocations: 1, billedMs: totals(heartbeat).billedMs };
+    mediaExtras.apiMessagesIn = 1;
+    mediaExtras.apiMessagesOut = 1;
+    mediaExtras.s3 = { puts: 1, gets: 2, gbStored: MEDIA_BYTES / 1024 ** 3, gbOut: MEDIA_BYTES / 1024 ** 3 };
+    add({
+      flow: 'media',
+      label: `media message (${MEDIA_BYTES / 1024} KB image, stored one month)`,
+      unit: 'message',
+      source: 'model',
+      note: `not implemented: send-online + presigned upload/download; S3 prices assumed (${S3_ASSUMED_PRICES.transferOutGb} $/GB out)`,
+      samples: 0,
+      usage: combine([
+        { usage: online, weight: 1 },
+        { usage: mediaExtras, weight: 1 },
+      ]),
+    });
+
+    const connectionHour = emptyUsage();
+    connectionHour.connectionMinutes = 60;
+    const hourlyHeartbeats = 3_600_000 / LIMITS.heartbeatIntervalMs;
+    add({
+      flow: 'connected-hour',
+      label: `one connected hour: 60 connection minutes and ${hourlyHeartbeats} heartbeats`,
+      unit: 'connection-hour',
+      source: 'composite',
+      note: undefined,
+      samples,
+      usage: combine([
+        { usage: connectionHour, weight: 1 },
+        { usage: heartbeat, weight: hourlyHeartbeats },
+      ]),
+    });
+
+    const lambdaMeanMs: Record<string, number> = {};
+    for (const flow of flows.filter((f) => f.source === 'measured')) {
+      for (const [name, count] of Object.entries(flow.usage.lambda)) {
+        if (count.invocations > 0) lambdaMeanMs[name] ??= count.billedMs / count.invocations;
+      }
+    }
+    return { flows, lambdaMeanMs, drainCompleted: synced };
+  } finally {
+    sender.close();
+    recipient.close();
+  }
+}
