@@ -2,6 +2,7 @@ import type { ChatMessage, FrameOf, ServerEvent } from '../protocol/frames';
 import { conversationIdOf } from '../protocol/ids';
 import { pushToConnections } from './delivery';
 import { ChatError } from './errors';
+import type { InstanceCache } from './instance-cache';
 import type { KeyedQueue } from './keyed-queue';
 import type { Clock, ConnectionNotifier, ConversationStore, MessageStore, UserStore } from './ports';
 
@@ -11,8 +12,10 @@ export interface MessagingDeps {
   conversations: ConversationStore;
   notifier: ConnectionNotifier;
   clock: Clock;
-  /** Recipients already known to exist, kept for the life of the function instance. */
-  knownUsers: Set<string>;
+  /** Recipients already known to exist: users are never deleted, so a user once found stays found. */
+  knownUsers: InstanceCache<true>;
+  /** The last sequence number this instance stored in each conversation: a number known to be taken. */
+  lastStored: InstanceCache<number>;
   /** Orders this instance's sends per conversation. */
   conversationQueue: KeyedQueue;
 }
@@ -40,8 +43,10 @@ const MAX_SEQUENCE_ATTEMPTS = 32;
 export async function storeMessage(
   messages: Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>,
   draft: Omit<ChatMessage, 'seq'>,
+  /** A sequence number known to be taken, which saves reading the last one when it is still the last. */
+  knownTaken?: number,
 ): Promise<{ message: ChatMessage; duplicate: boolean }> {
-  let seq = (await messages.lastSeq(draft.conversationId)) + 1;
+  let seq = (knownTaken ?? (await messages.lastSeq(draft.conversationId))) + 1;
   for (let attempt = 0; attempt < MAX_SEQUENCE_ATTEMPTS; attempt++) {
     const existing = await messages.findByMessageId(draft.conversationId, draft.messageId);
     if (existing) {
@@ -60,15 +65,11 @@ export async function storeMessage(
   throw new ChatError('BUSY', 'The conversation is busy; retry with the same messageId');
 }
 
-/** Users are never deleted, so a user once found stays found; the bound keeps a warm instance's memory flat. */
-const KNOWN_USERS_MAX = 10_000;
-
 async function ensureUserExists(deps: MessagingDeps, userId: string, now: number): Promise<void> {
-  if (deps.knownUsers.has(userId)) return;
+  if (deps.knownUsers.get(userId)) return;
   const user = await deps.users.getUser(userId, now);
   if (!user.profile) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${userId}`);
-  if (deps.knownUsers.size >= KNOWN_USERS_MAX) deps.knownUsers.clear();
-  deps.knownUsers.add(userId);
+  deps.knownUsers.set(userId, true);
 }
 
 export async function sendMessage(
@@ -81,16 +82,22 @@ export async function sendMessage(
   await ensureUserExists(deps, frame.to, now);
 
   const conversationId = conversationIdOf(caller.userId, frame.to);
-  const { message, duplicate } = await deps.conversationQueue.run(conversationId, () =>
-    storeMessage(deps.messages, {
-      conversationId,
-      messageId: frame.messageId,
-      from: caller.userId,
-      to: frame.to,
-      text: frame.text,
-      sentAt: deps.clock.now(),
-    }),
-  );
+  const { message, duplicate } = await deps.conversationQueue.run(conversationId, async () => {
+    const stored = await storeMessage(
+      deps.messages,
+      {
+        conversationId,
+        messageId: frame.messageId,
+        from: caller.userId,
+        to: frame.to,
+        text: frame.text,
+        sentAt: deps.clock.now(),
+      },
+      deps.lastStored.get(conversationId),
+    );
+    if (!stored.duplicate) deps.lastStored.set(conversationId, stored.message.seq);
+    return stored;
+  });
   // On a retry this repairs the head if the first attempt stopped short; it never moves it backwards.
   await deps.conversations.recordMessage(message);
 

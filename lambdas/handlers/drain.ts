@@ -14,7 +14,7 @@ const syncDeps = {
   messages: messageStoreFromEnv(),
   devices: deviceStoreFromEnv(),
   clock: systemClock,
-  readyTimeoutMs: 5000,
+  readyTimeoutMs: 2000,
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 };
 

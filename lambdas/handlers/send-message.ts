@@ -6,6 +6,7 @@ import {
   userStoreFromEnv,
 } from '../aws/environment';
 import { actionHandler } from '../aws/websocket';
+import { InstanceCache } from '../core/instance-cache';
 import { KeyedQueue } from '../core/keyed-queue';
 import { sendMessage } from '../core/messaging';
 
@@ -15,7 +16,8 @@ const deps = {
   conversations: conversationStoreFromEnv(),
   notifier: notifierFromEnv(),
   clock: systemClock,
-  knownUsers: new Set<string>(),
+  knownUsers: new InstanceCache<true>(10_000),
+  lastStored: new InstanceCache<number>(10_000),
   conversationQueue: new KeyedQueue(),
 };
 

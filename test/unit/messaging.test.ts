@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../../lambdas/core/errors';
 import { participantsOf } from '../../lambdas/core/ids';
+import { InstanceCache } from '../../lambdas/core/instance-cache';
 import { KeyedQueue } from '../../lambdas/core/keyed-queue';
 import { storeMessage } from '../../lambdas/core/messaging';
 import type { MessageStore } from '../../lambdas/core/ports';
@@ -58,6 +59,22 @@ describe('storeMessage', () => {
     expect([...store.items.keys()].sort()).toEqual([1, 2, 3]);
   });
 
+  it('starts after a number known to be taken without reading the last one', async () => {
+    const store = memoryStore();
+    let reads = 0;
+    const counting = { ...store, lastSeq: async (c: string) => (reads++, store.lastSeq(c)) };
+    store.items.set(1, { ...draft, messageId: 'first', seq: 1 });
+    expect((await storeMessage(counting, draft, 1)).message.seq).toBe(2);
+    expect(reads).toBe(0);
+  });
+
+  it('moves past a stale known number to the real end', async () => {
+    const store = memoryStore();
+    for (const seq of [1, 2, 3]) store.items.set(seq, { ...draft, messageId: `other${seq}`, seq });
+    expect((await storeMessage(store, draft, 1)).message.seq).toBe(4);
+    expect([...store.items.keys()].sort()).toEqual([1, 2, 3, 4]);
+  });
+
   it('returns the stored message for a repeated id', async () => {
     const store = memoryStore();
     await storeMessage(store, draft);
@@ -107,5 +124,17 @@ describe('KeyedQueue', () => {
     const next = queue.run('a', () => Promise.resolve('ok'));
     await expect(failed).rejects.toThrow('boom');
     expect(await next).toBe('ok');
+  });
+});
+
+describe('InstanceCache', () => {
+  it('remembers up to its bound, then forgets everything at once', () => {
+    const cache = new InstanceCache<number>(2);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    cache.set('a', 3);
+    expect([cache.get('a'), cache.get('b')]).toEqual([3, 2]);
+    cache.set('c', 4);
+    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([undefined, undefined, 4]);
   });
 });
