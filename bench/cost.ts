@@ -1,4 +1,4 @@
-import type { ChatClient, ClientEvents } from '../client/index';
+import type { ChatClient } from '../client/index';
 import { LIMITS } from '../lambdas/contract/limits';
 import { connectUser, NO_RECEIPTS_MS, type Target, withRetries } from './client';
 import { type Counters, subtractCounters } from './counters';
@@ -57,27 +57,6 @@ const MEDIA_BYTES = 200 * 1024;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The next event of a type that matches, or a rejection after a timeout. */
-function nextEvent<K extends keyof ClientEvents>(
-  client: ChatClient,
-  type: K,
-  match: (event: ClientEvents[K]) => boolean = () => true,
-  timeoutMs = EVENT_TIMEOUT_MS,
-): Promise<ClientEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${String(type)} event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = client.on(type, (event) => {
-      if (!match(event)) return;
-      clearTimeout(timer);
-      off();
-      resolve(event);
-    });
-  });
-}
-
 /** A reconnect of the recipient's reading device: open, the automatic sync, its receipt, close. */
 async function reconnect(target: Target): Promise<boolean> {
   const back = await connectUser(target, RECIPIENT, {
@@ -85,7 +64,7 @@ async function reconnect(target: Target): Promise<boolean> {
     deviceId: READER,
   });
   try {
-    return await nextEvent(back, 'synced').then(
+    return await back.next('synced', undefined, EVENT_TIMEOUT_MS).then(
       () => true,
       () => false,
     );
@@ -142,7 +121,7 @@ export async function runCost(
   const sendOne = async (online: ChatClient | undefined): Promise<number> => {
     const messageId = `cost-${Date.now().toString(36)}-${messageCounter++}`;
     const delivered = online
-      ? nextEvent(online, 'message', (event) => event.messageId === messageId)
+      ? online.next('message', (event) => event.messageId === messageId, EVENT_TIMEOUT_MS)
       : undefined;
     const ack = await withRetries(() => sender.request('sendMessage', { messageId, to: RECIPIENT, text }));
     await delivered;
@@ -155,7 +134,10 @@ export async function runCost(
       for (let i = 0; i < sessionSamples; i++) {
         const visitor = await connectUser(target, VISITOR, { receiptDelayMs: NO_RECEIPTS_MS });
         // A session includes the heartbeat the library sends once open and the automatic sync.
-        await Promise.all([nextEvent(visitor, 'heartbeat'), nextEvent(visitor, 'synced')]);
+        await Promise.all([
+          visitor.next('heartbeat', undefined, EVENT_TIMEOUT_MS),
+          visitor.next('synced', undefined, EVENT_TIMEOUT_MS),
+        ]);
         visitor.close();
       }
     });
@@ -247,7 +229,11 @@ export async function runCost(
     const library = await measure(librarySamples, async () => {
       for (let i = 0; i < librarySamples; i++) {
         const seq = await sendOne(reader);
-        await nextEvent(sender, 'status', (event) => event.userId === RECIPIENT && (event.seen ?? 0) >= seq);
+        await sender.next(
+          'status',
+          (event) => event.userId === RECIPIENT && (event.seen ?? 0) >= seq,
+          EVENT_TIMEOUT_MS,
+        );
       }
     });
     reader.close();

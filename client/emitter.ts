@@ -15,6 +15,26 @@ export class Emitter<Events extends object> {
     return () => set.delete(listener);
   }
 
+  /** Resolves with the next event of this type that passes `match`; rejects after `timeoutMs`. */
+  next<K extends keyof Events>(
+    type: K,
+    match: (event: Events[K]) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<Events[K]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no ${String(type)} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.on(type, (event) => {
+        if (!match(event)) return;
+        clearTimeout(timer);
+        off();
+        resolve(event);
+      });
+    });
+  }
+
   protected emit<K extends keyof Events>(type: K, event: Events[K]): void {
     for (const listener of this.listeners.get(type) ?? []) {
       try {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ChatClient, type ClientEvents, type SocketLike } from '../../client/chat-client';
+import { ChatClient, type SocketLike } from '../../client/chat-client';
 import type { Runtime } from '../../local/runtime';
 import { startTestRuntime } from '../support/runtime';
 
@@ -63,27 +63,6 @@ function clientFor(username: string): ChatClient {
   return client;
 }
 
-/** Resolves with the next event of this type that passes `match`. */
-function next<K extends keyof ClientEvents>(
-  client: ChatClient,
-  type: K,
-  match: (event: ClientEvents[K]) => boolean = () => true,
-  timeoutMs = 10_000,
-): Promise<ClientEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${String(type)} event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = client.on(type, (event) => {
-      if (!match(event)) return;
-      clearTimeout(timer);
-      off();
-      resolve(event);
-    });
-  });
-}
-
 beforeAll(async () => {
   runtime = await startTestRuntime();
 });
@@ -104,12 +83,12 @@ describe('the client library against the local runtime', () => {
   });
 
   it('lets two users exchange messages both ways', async () => {
-    const bobGets = next(bob, 'message', (event) => event.text === 'Hello Bob');
+    const bobGets = bob.next('message', (event) => event.text === 'Hello Bob');
     const ack = await alice.sendMessage('bob', 'Hello Bob');
     expect(ack).toMatchObject({ conversationId: 'alice:bob', duplicate: false });
     expect(await bobGets).toMatchObject({ from: 'alice', seq: ack.seq });
 
-    const aliceGets = next(alice, 'message', (event) => event.text === 'Hi Alice');
+    const aliceGets = alice.next('message', (event) => event.text === 'Hi Alice');
     const reply = await bob.sendMessage('alice', 'Hi Alice');
     expect((await aliceGets).seq).toBe(reply.seq);
     expect(reply.seq).toBe(ack.seq + 1);
@@ -123,7 +102,7 @@ describe('the client library against the local runtime', () => {
     const received: string[] = [];
     const off = bob.on('message', (event) => received.push(event.messageId));
     LossySocket.dropNextAck = true;
-    const reconnected = next(alice, 'state', (change) => change.state === 'open');
+    const reconnected = alice.next('state', (change) => change.state === 'open');
 
     const ack = await alice.sendMessage('bob', 'Sent across a lost connection', 'lost-ack-1');
     await reconnected;
@@ -139,7 +118,7 @@ describe('the client library against the local runtime', () => {
   });
 
   it('sends what was written while disconnected once the connection is back', async () => {
-    const bobGets = next(bob, 'message', (event) => event.text === 'Written offline');
+    const bobGets = bob.next('message', (event) => event.text === 'Written offline');
     alice.disconnect('test: network lost');
     expect(alice.state).toBe('reconnecting');
     const ack = alice.sendMessage('bob', 'Written offline');

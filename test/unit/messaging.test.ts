@@ -62,7 +62,13 @@ describe('storeMessage', () => {
   it('starts after a number known to be taken without reading the last one', async () => {
     const store = memoryStore();
     let reads = 0;
-    const counting = { ...store, lastSeq: async (c: string) => (reads++, store.lastSeq(c)) };
+    const counting = {
+      ...store,
+      lastSeq: (c: string) => {
+        reads++;
+        return store.lastSeq(c);
+      },
+    };
     store.items.set(1, { ...draft, messageId: 'first', seq: 1 });
     expect((await storeMessage(counting, draft, 1)).message.seq).toBe(2);
     expect(reads).toBe(0);
