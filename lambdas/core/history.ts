@@ -10,7 +10,7 @@ import type {
 import { ChatError } from './errors';
 import { sideOf } from './ids';
 import type { Clock, ConversationHead, ConversationStore, MessageStore, UserStore } from './ports';
-import { presenceFor } from './presence';
+import { presenceFromStates } from './presence';
 import { seenVisible, statusOf, watermarksFor } from './receipts';
 
 export interface HistoryDeps {
@@ -134,18 +134,18 @@ export async function listConversations(
   const now = deps.clock.now();
   const page = await deps.conversations.listForUser(callerId, limit, before);
   const peers = page.conversations.map((head) => membershipOrThrow(head.conversationId, callerId).peer);
-  const [me, peerStates, presence] = await Promise.all([
-    deps.users.getUser(callerId, now),
-    Promise.all(peers.map((peer) => deps.users.getUser(peer, now))),
-    // Every peer on the list shares a conversation with the caller: a contact, with no lookup needed.
-    presenceFor(deps, callerId, peers, now, peers),
-  ]);
-  const presenceById = new Map(presence.map((entry) => [entry.userId, entry]));
-  const profiles = new Map(peerStates.map((state, i) => [peers[i], state.profile]));
+  const ids = [...new Set([callerId, ...peers])];
+  const states = new Map(
+    await Promise.all(ids.map(async (id) => [id, await deps.users.getUser(id, now)] as const)),
+  );
+  // Every peer on the list shares a conversation with the caller: a contact, with no lookup needed.
+  const presence = await presenceFromStates(deps, callerId, peers, states, peers);
+  const presenceById = new Map(presence.map(({ presence: entry }) => [entry.userId, entry]));
+  const me = states.get(callerId)?.profile;
   const conversations = page.conversations.map((head) => {
     const { peer } = membershipOrThrow(head.conversationId, callerId);
     const peerPresence = presenceById.get(peer) ?? { userId: peer, state: 'hidden' as const };
-    return summarize(head, callerId, seenVisible(me.profile, profiles.get(peer)), peerPresence);
+    return summarize(head, callerId, seenVisible(me, states.get(peer)?.profile), peerPresence);
   });
   const last = page.conversations.at(-1);
   return {

@@ -9,6 +9,7 @@ import {
   type ConversationStore,
   DEFAULT_SETTINGS,
   type Profile,
+  type UserState,
   type UserStore,
 } from './ports';
 
@@ -16,23 +17,6 @@ export interface PresenceDeps {
   users: UserStore;
   /** A conversation between two users makes them contacts for `lastSeenVisibility: "contacts"`. */
   conversations: Pick<ConversationStore, 'get' | 'listForUser'>;
-}
-
-/**
- * What `viewerId` may know of each target: "online", "offline" with the last activity, or "hidden"
- * (either side's lastSeenVisibility forbids it, or no such user). One entry per distinct target, in
- * the order given. `knownContacts` names targets the caller already knows share a conversation with
- * the viewer (a conversation list's peers): each saves a lookup.
- */
-export async function presenceFor(
-  deps: PresenceDeps,
-  viewerId: string,
-  targetIds: readonly string[],
-  now: number,
-  knownContacts: Iterable<string> = [],
-): Promise<Presence[]> {
-  const resolved = await resolvePresence(deps, viewerId, targetIds, now, knownContacts);
-  return resolved.map((entry) => entry.presence);
 }
 
 export interface GetPresenceDeps extends PresenceDeps {
@@ -120,31 +104,50 @@ function presenceOf(profile: Profile, connections: readonly Connection[]): Prese
   return { userId: profile.userId, state: 'offline', lastSeen: profile.lastActiveAt };
 }
 
-interface ResolvedPresence {
+export interface ResolvedPresence {
   presence: Presence;
   /** The user has signed in at least once. */
   exists: boolean;
 }
 
-async function resolvePresence(
+/**
+ * What `viewerId` may know of each target: "online", "offline" with the last activity, or "hidden"
+ * (either side's lastSeenVisibility forbids it, or no such user). One entry per distinct target, in
+ * the order given. `knownContacts` names targets the caller already knows share a conversation with
+ * the viewer (a conversation list's peers): each saves a lookup.
+ */
+export async function resolvePresence(
   deps: PresenceDeps,
   viewerId: string,
   targetIds: readonly string[],
   now: number,
   knownContacts: Iterable<string>,
 ): Promise<ResolvedPresence[]> {
-  const targets = [...new Set(targetIds)];
-  const ids = [...new Set([viewerId, ...targets])];
+  const ids = [...new Set([viewerId, ...targetIds])];
   const states = new Map(
     await Promise.all(ids.map(async (id) => [id, await deps.users.getUser(id, now)] as const)),
   );
+  return presenceFromStates(deps, viewerId, targetIds, states, knownContacts);
+}
+
+/**
+ * resolvePresence over users already read: `states` holds the viewer and every target. A caller that read
+ * them for its own reasons (the conversation list) saves reading them again.
+ */
+export async function presenceFromStates(
+  deps: PresenceDeps,
+  viewerId: string,
+  targetIds: readonly string[],
+  states: ReadonlyMap<string, UserState>,
+  knownContacts: Iterable<string>,
+): Promise<ResolvedPresence[]> {
   const viewerSettings = states.get(viewerId)?.profile ?? DEFAULT_SETTINGS;
   const isContact = contactLookup(
     deps,
     [...knownContacts].map((peer) => conversationIdOf(viewerId, peer)),
   );
   return Promise.all(
-    targets.map(async (userId): Promise<ResolvedPresence> => {
+    [...new Set(targetIds)].map(async (userId): Promise<ResolvedPresence> => {
       const state = states.get(userId);
       if (!state?.profile) return { presence: { userId, state: 'hidden' }, exists: false };
       const allowed =

@@ -15,7 +15,11 @@ import {
   type UserState,
   type UserStore,
 } from '../../lambdas/core/ports';
-import { presenceFor } from '../../lambdas/core/presence';
+import { resolvePresence } from '../../lambdas/core/presence';
+
+const presenceFor = async (...args: Parameters<typeof resolvePresence>) =>
+  (await resolvePresence(...args)).map((entry) => entry.presence);
+
 import { createTypingLimiter } from '../../lambdas/core/typing';
 import type { LastSeenVisibility, ServerEvent, Settings } from '../../lambdas/protocol/frames';
 import { conversationIdOf } from '../../lambdas/protocol/ids';
@@ -198,7 +202,7 @@ describe('presenceFor', () => {
       users.user('tess', { lastSeenVisibility: target }, 2_000);
       users.user('vic', { lastSeenVisibility: viewer });
       if (contacts) conversations.between('tess', 'vic');
-      const [presence] = await presenceFor({ users, conversations }, 'vic', ['tess'], 1_000);
+      const [presence] = await presenceFor({ users, conversations }, 'vic', ['tess'], 1_000, []);
       expect(presence).toEqual(
         visible ? { userId: 'tess', state: 'online' } : { userId: 'tess', state: 'hidden' },
       );
@@ -210,7 +214,13 @@ describe('presenceFor', () => {
     users.user('vic');
     users.user('on', {}, 2_000);
     users.user('off', {}, 900);
-    const presence = await presenceFor({ users, conversations }, 'vic', ['off', 'ghost', 'on', 'off'], 1_000);
+    const presence = await presenceFor(
+      { users, conversations },
+      'vic',
+      ['off', 'ghost', 'on', 'off'],
+      1_000,
+      [],
+    );
     expect(presence).toEqual([
       { userId: 'off', state: 'offline', lastSeen: 100 },
       { userId: 'ghost', state: 'hidden' },
@@ -221,7 +231,7 @@ describe('presenceFor', () => {
   it('always shows viewers their own presence', async () => {
     const { users, conversations } = setup();
     users.user('vic', { lastSeenVisibility: 'nobody' }, 2_000);
-    expect(await presenceFor({ users, conversations }, 'vic', ['vic'], 1_000)).toEqual([
+    expect(await presenceFor({ users, conversations }, 'vic', ['vic'], 1_000, [])).toEqual([
       { userId: 'vic', state: 'online' },
     ]);
   });
