@@ -105,6 +105,8 @@ export interface ConversationStore {
   /** Moves the conversation's head (last message, activity) forward, never backwards; the sender has seen it all. */
   recordMessage(message: ChatMessage): Promise<void>;
   get(conversationId: string): Promise<ConversationHead | undefined>;
+  /** Several heads by id, read strongly consistently (unlike the list's indexes). */
+  getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>>;
   /** Moves one side's watermark up to `upTo` (seen moves delivered too); never backwards or past the last message. */
   applyReceipt(
     conversationId: string,

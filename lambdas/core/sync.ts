@@ -12,8 +12,8 @@ import type {
 } from './ports';
 
 export interface SyncDeps {
-  conversations: Pick<ConversationStore, 'listForUser'>;
-  messages: MessageStore;
+  conversations: Pick<ConversationStore, 'listForUser' | 'getMany'>;
+  messages: Pick<MessageStore, 'page'>;
   devices: DeviceStore;
   notifier: ConnectionNotifier;
   clock: Clock;
@@ -110,12 +110,15 @@ export async function syncDevice(deps: SyncDeps, target: SyncTarget): Promise<Sy
   for (;;) {
     const page = await deps.conversations.listForUser(target.userId, CONVERSATION_PAGE, before);
     const recent = page.conversations.filter((head) => since === undefined || head.activity > since);
-    const cursors = await deps.devices.cursors(
-      target.userId,
-      target.deviceId,
-      recent.map((head) => head.conversationId),
-    );
-    for (const head of recent) {
+    const ids = recent.map((head) => head.conversationId);
+    // The list comes from indexes, which lag behind writes; the heads are read again, consistently,
+    // so that a message stored just before this device registered is not skipped as already had.
+    const [heads, cursors] = await Promise.all([
+      deps.conversations.getMany(ids),
+      deps.devices.cursors(target.userId, target.deviceId, ids),
+    ]);
+    for (const listed of recent) {
+      const head = heads.get(listed.conversationId) ?? listed;
       const from = startingPoint(head, target.userId, known, cursors.get(head.conversationId));
       if (head.lastSeq <= from) continue;
       const sent = await streamConversation(deps, channel, head.conversationId, from);

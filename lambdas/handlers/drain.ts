@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import {
   connectionDepsFromEnv,
+  conversationStoreFromEnv,
   deviceStoreFromEnv,
   messageStoreFromEnv,
   systemClock,
@@ -11,10 +12,11 @@ import { syncDevice } from '../core/sync';
 const connectionDeps = connectionDepsFromEnv();
 const syncDeps = {
   ...connectionDeps,
+  conversations: conversationStoreFromEnv(),
   messages: messageStoreFromEnv(),
   devices: deviceStoreFromEnv(),
   clock: systemClock,
-  readyTimeoutMs: 2000,
+  readyTimeoutMs: 5000,
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 };
 

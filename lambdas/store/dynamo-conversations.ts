@@ -4,6 +4,7 @@ import { isConditionFailure } from '../aws/clients';
 import { activityKey, participantsOf } from '../core/ids';
 import type { ConversationHead, ConversationStore, ReceiptOutcome, Side, SideState } from '../core/ports';
 import type { ChatMessage } from '../protocol/frames';
+import { BATCH_GET_MAX, batchGetAll } from './batch-get';
 import { toChatMessage } from './dynamo-messages';
 
 const SUFFIX: Record<Side, string> = { lo: 'Lo', hi: 'Hi' };
@@ -108,6 +109,20 @@ export class DynamoConversationStore implements ConversationStore {
       new GetCommand({ TableName: this.tableName, Key: { conversationId }, ConsistentRead: true }),
     );
     return result.Item ? toHead(result.Item) : undefined;
+  }
+
+  async getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>> {
+    const heads = new Map<string, ConversationHead>();
+    for (let start = 0; start < conversationIds.length; start += BATCH_GET_MAX) {
+      const keys = conversationIds
+        .slice(start, start + BATCH_GET_MAX)
+        .map((conversationId) => ({ conversationId }));
+      for (const item of await batchGetAll(this.db, this.tableName, keys)) {
+        const head = toHead(item);
+        heads.set(head.conversationId, head);
+      }
+    }
+    return heads;
   }
 
   async applyReceipt(

@@ -1,21 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../aws/clients';
 import type { DeviceStore } from '../core/ports';
+import { BATCH_GET_MAX, batchGetAll } from './batch-get';
 
 /** Device state lives in the user's partition of the users table, outside the "#" range getUser reads. */
 const userKey = (userId: string) => `user#${userId}`;
 const deviceKey = (deviceId: string) => `device#${deviceId}`;
 const cursorKey = (deviceId: string, conversationId: string) => `cursor#${deviceId}#${conversationId}`;
-
-/** BatchGetItem takes at most 100 keys. */
-const BATCH_GET_MAX = 100;
 
 export class DynamoDeviceStore implements DeviceStore {
   constructor(
@@ -50,20 +42,11 @@ export class DynamoDeviceStore implements DeviceStore {
   ): Promise<Map<string, number>> {
     const cursors = new Map<string, number>();
     for (let start = 0; start < conversationIds.length; start += BATCH_GET_MAX) {
-      let keys: Record<string, unknown>[] | undefined = conversationIds
+      const keys = conversationIds
         .slice(start, start + BATCH_GET_MAX)
         .map((conversationId) => ({ pk: userKey(userId), sk: cursorKey(deviceId, conversationId) }));
-      // DynamoDB may leave keys unprocessed under load; ask again until none are left.
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 0)
-          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        const result: BatchGetCommandOutput = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          cursors.set(String(item.conversationId), Number(item.seq));
-        }
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      for (const item of await batchGetAll(this.db, this.tableName, keys)) {
+        cursors.set(String(item.conversationId), Number(item.seq));
       }
     }
     return cursors;

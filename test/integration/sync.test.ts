@@ -94,7 +94,10 @@ describe('offline delivery', () => {
     const [{ socket: hana }] = await Promise.all([hanaPromise, live]);
     await hana.next((frame) => frame.type === 'message' && frame.seq === 80).catch(() => undefined);
     const seqs = receivedSeqs(hana, 'gus:hana');
-    expect([...new Set(seqs)].sort((a, b) => a - b)).toEqual(range(1, 80));
+    expect(
+      [...new Set(seqs)].sort((a, b) => a - b),
+      JSON.stringify(hana.ofType('synced')),
+    ).toEqual(range(1, 80));
     for (const batch of hana.ofType('sync')) {
       const batchSeqs = (batch.messages as Frame[]).map((m) => Number(m.seq));
       expect(batchSeqs).toEqual([...batchSeqs].sort((a, b) => a - b));

@@ -93,6 +93,19 @@ describe.each(ENGINES)('stores on %s', (engine) => {
     expect((await users.getUser('dina', 1_000)).connections).toEqual([]);
   });
 
+  it('reads several conversation heads at once, leaving out those that do not exist', async () => {
+    const message = (conversationId: string, seq: number): ChatMessage => ({
+      ...draft(`g${conversationId}${seq}`),
+      conversationId,
+      seq,
+    });
+    await conversations.recordMessage(message('gia:hal', 3));
+    await conversations.recordMessage(message('gia:ian', 1));
+    const heads = await conversations.getMany(['gia:hal', 'gia:ian', 'gia:nobody']);
+    expect([...heads.keys()].sort()).toEqual(['gia:hal', 'gia:ian']);
+    expect(heads.get('gia:hal')).toMatchObject({ lastSeq: 3, lo: { userId: 'gia' }, hi: { userId: 'hal' } });
+  });
+
   it('moves the conversation head forward only', async () => {
     const message = (seq: number): ChatMessage => ({
       ...draft(`h${seq}`),

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { ConversationHead, DeviceStore, MessagePageQuery, PostResult } from '../../lambdas/core/ports';
+import { syncDevice } from '../../lambdas/core/sync';
+import type { ChatMessage, ServerEvent } from '../../lambdas/protocol/frames';
+
+const message = (seq: number): ChatMessage => ({
+  conversationId: 'amy:bo',
+  seq,
+  messageId: `m${seq}`,
+  from: 'bo',
+  to: 'amy',
+  text: `text ${seq}`,
+  sentAt: seq,
+});
+
+const head = (lastSeq: number): ConversationHead => ({
+  conversationId: 'amy:bo',
+  lastSeq,
+  lastMessage: message(lastSeq),
+  activity: `${String(lastSeq).padStart(15, '0')}#amy:bo`,
+  lo: { userId: 'amy', delivered: 0, seen: 0, cleared: 0 },
+  hi: { userId: 'bo', delivered: lastSeq, seen: lastSeq, cleared: 0 },
+});
+
+describe('syncDevice', () => {
+  it('trusts the consistent head over the lagging list: a message just stored is not skipped', async () => {
+    const stored = [message(1), message(2), message(3)];
+    const posted: ServerEvent[] = [];
+    const devices: DeviceStore = {
+      lastSyncAt: async () => 0,
+      markSynced: async () => {},
+      cursors: async () => new Map([['amy:bo', 2]]),
+      advanceCursor: async () => {},
+    };
+    const result = await syncDevice(
+      {
+        // The index still shows message 2 as the last; the table already has message 3.
+        conversations: {
+          listForUser: async () => ({ conversations: [head(2)], hasMore: false }),
+          getMany: async () => new Map([['amy:bo', head(3)]]),
+        },
+        messages: {
+          page: async (query: MessagePageQuery) => ({
+            messages: stored.filter((m) => m.seq > query.after),
+            hasMore: false,
+          }),
+        },
+        devices,
+        notifier: {
+          post: async (_connectionId: string, event: ServerEvent): Promise<PostResult> => {
+            posted.push(event);
+            return 'sent';
+          },
+        },
+        clock: { now: () => 1_000_000 },
+        readyTimeoutMs: 0,
+        sleep: async () => {},
+      },
+      { userId: 'amy', deviceId: 'phone', connectionId: 'C1=' },
+    );
+    expect(result).toEqual({ kind: 'synced', conversations: 1, messages: 1 });
+    expect(posted[0]).toEqual({ type: 'sync', conversationId: 'amy:bo', messages: [message(3)] });
+  });
+});
