@@ -132,7 +132,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_LAMBDA: gateway.lambdaEndpoint,
-    CHAT_S3_FORCE_PATH_STYLE: 'true',
     CHAT_CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
     CHAT_JWT_ISSUER: issuer.issuer,
     CHAT_JWT_AUDIENCE: issuer.audience,
