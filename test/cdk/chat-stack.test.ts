@@ -73,15 +73,11 @@ const WRITE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ];
 
+/** The stack with default props, synthesized once for every describe below that does not set props. */
+const stack: ChatStack = chatStackWithoutBundling();
+const template = Template.fromStack(stack);
+
 describe('ChatStack WebSocket API', () => {
-  let stack: ChatStack;
-  let template: Template;
-
-  beforeAll(() => {
-    stack = chatStackWithoutBundling();
-    template = Template.fromStack(stack);
-  });
-
   it('selects routes by the action in the body', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
@@ -193,14 +189,6 @@ describe('ChatStack WebSocket API', () => {
 });
 
 describe('ChatStack tables', () => {
-  let stack: ChatStack;
-  let template: Template;
-
-  beforeAll(() => {
-    stack = chatStackWithoutBundling();
-    template = Template.fromStack(stack);
-  });
-
   it('creates one table per TABLES entry and no others', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', TABLES.length);
   });
@@ -360,21 +348,13 @@ describe('ChatStack media bucket', () => {
   });
 
   it('allows any origin by default (presigned URLs are the access control)', () => {
-    Template.fromStack(chatStackWithoutBundling()).hasResourceProperties('AWS::S3::Bucket', {
+    template.hasResourceProperties('AWS::S3::Bucket', {
       CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['*'] })] },
     });
   });
 });
 
 describe('ChatStack functions', () => {
-  let stack: ChatStack;
-  let template: Template;
-
-  beforeAll(() => {
-    stack = chatStackWithoutBundling();
-    template = Template.fromStack(stack);
-  });
-
   it('creates one function per FUNCTIONS entry, besides the web deployment handler', () => {
     const chatFunctionIds = FUNCTION_NAMES.map((name) =>
       logicalIdOf(stack, stack.socketApi.functions[name].functionArn),
@@ -476,14 +456,6 @@ describe('ChatStack functions', () => {
 });
 
 describe('ChatStack permissions', () => {
-  let stack: ChatStack;
-  let template: Template;
-
-  beforeAll(() => {
-    stack = chatStackWithoutBundling();
-    template = Template.fromStack(stack);
-  });
-
   function statementsOf(name: FunctionName) {
     return statementsForRole(
       template,
@@ -577,14 +549,6 @@ describe('ChatStack permissions', () => {
 });
 
 describe('ChatStack identity, schedules and outputs', () => {
-  let stack: ChatStack;
-  let template: Template;
-
-  beforeAll(() => {
-    stack = chatStackWithoutBundling();
-    template = Template.fromStack(stack);
-  });
-
   it('has a retained user pool with self sign-up, a required email and case-insensitive usernames', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.hasResource('AWS::Cognito::UserPool', {
