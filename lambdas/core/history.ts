@@ -57,11 +57,12 @@ export async function getMessages(
 ): Promise<ServerEvent> {
   const { side, peer } = membershipOrThrow(frame.conversationId, callerId);
   const now = deps.clock.now();
-  const [head, me, them] = await Promise.all([
+  const [head, users] = await Promise.all([
     deps.conversations.get(frame.conversationId),
-    deps.users.getUser(callerId, now),
-    deps.users.getUser(peer, now),
+    deps.users.getUsers([callerId, peer], now),
   ]);
+  const me = users.get(callerId);
+  const them = users.get(peer);
   const base = {
     type: 'messages' as const,
     ...replyTo(frame.requestId),
@@ -69,7 +70,7 @@ export async function getMessages(
   };
   if (!head) return { ...base, messages: [], hasMore: false, peerReceipts: { delivered: 0, seen: null } };
 
-  const showSeen = seenVisible(me.profile, them.profile);
+  const showSeen = seenVisible(me?.profile, them?.profile);
   const mine = head[side];
   const theirs = head[side === 'lo' ? 'hi' : 'lo'];
   const page = await deps.messages.page({
@@ -134,10 +135,7 @@ export async function listConversations(
   const now = deps.clock.now();
   const page = await deps.conversations.listForUser(callerId, limit, before);
   const peers = page.conversations.map((head) => membershipOrThrow(head.conversationId, callerId).peer);
-  const ids = [...new Set([callerId, ...peers])];
-  const states = new Map(
-    await Promise.all(ids.map(async (id) => [id, await deps.users.getUser(id, now)] as const)),
-  );
+  const states = await deps.users.getUsers([callerId, ...peers], now);
   // Every peer on the list shares a conversation with the caller: a contact, with no lookup needed.
   const presence = await presenceFromStates(deps, callerId, peers, states, peers);
   const presenceById = new Map(presence.map(({ presence: entry }) => [entry.userId, entry]));

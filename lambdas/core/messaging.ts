@@ -105,12 +105,12 @@ export async function sendMessage(
   if (!duplicate) {
     // Connections are read only now that the message and its head are stored: a device that registers
     // later is covered by its own sync, which starts after it registered and so finds the message.
-    const [recipient, sender] = await Promise.all([
-      deps.users.getUser(frame.to, now),
-      deps.users.getUser(caller.userId, now),
-    ]);
-    const others = sender.connections.filter((c) => c.connectionId !== caller.connectionId);
-    await pushToConnections(deps, [...recipient.connections, ...others], { type: 'message', ...message });
+    const users = await deps.users.getUsers([frame.to, caller.userId], now);
+    const recipient = users.get(frame.to)?.connections ?? [];
+    const others = (users.get(caller.userId)?.connections ?? []).filter(
+      (c) => c.connectionId !== caller.connectionId,
+    );
+    await pushToConnections(deps, [...recipient, ...others], { type: 'message', ...message });
   }
 
   return {

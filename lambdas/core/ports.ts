@@ -42,6 +42,8 @@ export interface UserStore {
   refreshConnection(userId: string, connectionId: string, freshUntil: number, now: number): Promise<boolean>;
   /** Profile and the connections still fresh at `now`. */
   getUser(userId: string, now: number): Promise<UserState>;
+  /** getUser for several users in one request; every id asked for has an entry. */
+  getUsers(userIds: readonly string[], now: number): Promise<Map<string, UserState>>;
   /** Moves the profile's last activity to `at` (a clean disconnect); nothing for an unknown user. */
   recordActivity(userId: string, at: number): Promise<void>;
   /** Changes only the settings given and returns all of them, defaults filled in. */

@@ -123,10 +123,7 @@ export async function resolvePresence(
   now: number,
   knownContacts: Iterable<string>,
 ): Promise<ResolvedPresence[]> {
-  const ids = [...new Set([viewerId, ...targetIds])];
-  const states = new Map(
-    await Promise.all(ids.map(async (id) => [id, await deps.users.getUser(id, now)] as const)),
-  );
+  const states = await deps.users.getUsers([viewerId, ...targetIds], now);
   return presenceFromStates(deps, viewerId, targetIds, states, knownContacts);
 }
 

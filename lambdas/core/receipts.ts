@@ -72,10 +72,9 @@ export async function applyReceipt(
   const cursor = deps.devices.advanceCursor(caller.userId, caller.deviceId, frame.conversationId, frame.upTo);
   if (outcome.kind === 'moved') {
     const now = deps.clock.now();
-    const [me, peer] = await Promise.all([
-      deps.users.getUser(caller.userId, now),
-      deps.users.getUser(membership.peer, now),
-    ]);
+    const users = await deps.users.getUsers([caller.userId, membership.peer], now);
+    const me = users.get(caller.userId) ?? { profile: undefined, connections: [] };
+    const peer = users.get(membership.peer) ?? { profile: undefined, connections: [] };
     const showSeen = seenVisible(me.profile, peer.profile);
     const ownDevices = me.connections.filter((c) => c.connectionId !== caller.connectionId);
     // With read receipts off, a "seen" changes nothing the peer may observe.

@@ -9,13 +9,9 @@ import {
   type UserStore,
 } from '../core/ports';
 import { lastSeenVisibility, type Settings } from '../protocol/frames';
+import { BATCH_GET_MAX, batchGetAll } from './batch-get';
 
 const userKey = (userId: string) => `user#${userId}`;
-/**
- * The profile and the connections share the prefix "#" so that one Query (`begins_with(sk, "#")`) reads
- * exactly them, leaving the user's other items (device cursors, watchers) out.
- */
-const LIVE_PREFIX = '#';
 const PROFILE = '#profile';
 const CONNECTION_PREFIX = '#conn#';
 const WATCHER_PREFIX = 'watch#';
@@ -41,6 +37,39 @@ function settingsOf(item: Record<string, unknown>): Settings {
     readReceipts: typeof item.readReceipts === 'boolean' ? item.readReceipts : DEFAULT_SETTINGS.readReceipts,
     lastSeenVisibility: visibility.success ? visibility.data : DEFAULT_SETTINGS.lastSeenVisibility,
   };
+}
+
+/**
+ * The profile item keeps a copy of each live connection, under `c#<connectionId>`, so that one read
+ * (or one BatchGetItem for both people of a conversation) answers "does this user exist, what are
+ * their settings, and where are they connected". The connection items stay the record of truth for
+ * TTL and the sweeper's index; every change to one changes the other.
+ */
+const LIVE_ATTRIBUTE_PREFIX = 'c#';
+const liveKey = (connectionId: string) => LIVE_ATTRIBUTE_PREFIX + connectionId;
+
+function toUserState(userId: string, item: Record<string, unknown> | undefined, now: number): UserState {
+  if (!item) return { profile: undefined, connections: [] };
+  const connections: Connection[] = [];
+  for (const [name, value] of Object.entries(item)) {
+    if (!name.startsWith(LIVE_ATTRIBUTE_PREFIX) || typeof value !== 'object' || value === null) continue;
+    const entry = value as Record<string, unknown>;
+    if (Number(entry.freshUntil) <= now) continue;
+    connections.push({
+      userId,
+      connectionId: name.slice(LIVE_ATTRIBUTE_PREFIX.length),
+      deviceId: String(entry.deviceId),
+      connectedAt: Number(entry.connectedAt),
+      freshUntil: Number(entry.freshUntil),
+    });
+  }
+  const profile: Profile = {
+    userId,
+    createdAt: Number(item.createdAt),
+    lastActiveAt: Number(item.lastActiveAt),
+    ...settingsOf(item),
+  };
+  return { profile, connections };
 }
 
 function toConnection(item: Record<string, unknown>): Connection {
@@ -78,8 +107,17 @@ export class DynamoUserStore implements UserStore {
           TableName: this.tableName,
           Key: { pk: userKey(connection.userId), sk: PROFILE },
           UpdateExpression:
-            'SET userId = :u, createdAt = if_not_exists(createdAt, :now), lastActiveAt = :now',
-          ExpressionAttributeValues: { ':u': connection.userId, ':now': connection.connectedAt },
+            'SET userId = :u, createdAt = if_not_exists(createdAt, :now), lastActiveAt = :now, #c = :c',
+          ExpressionAttributeNames: { '#c': liveKey(connection.connectionId) },
+          ExpressionAttributeValues: {
+            ':u': connection.userId,
+            ':now': connection.connectedAt,
+            ':c': {
+              deviceId: connection.deviceId,
+              connectedAt: connection.connectedAt,
+              freshUntil: connection.freshUntil,
+            },
+          },
         }),
       ),
     ]);
@@ -102,7 +140,17 @@ export class DynamoUserStore implements UserStore {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return result.Attributes ? toConnection(result.Attributes) : undefined;
+      if (!result.Attributes) return undefined;
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userKey(userId), sk: PROFILE },
+          UpdateExpression: 'REMOVE #c',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#c': liveKey(connectionId) },
+        }),
+      );
+      return toConnection(result.Attributes);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -132,7 +180,17 @@ export class DynamoUserStore implements UserStore {
             },
           }),
         ),
-        this.db.send(this.touch(userId, now)),
+        // The profile's copy moves too; if it is missing, so is the connection, which is then stored again.
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: userKey(userId), sk: PROFILE },
+            UpdateExpression: 'SET lastActiveAt = :now, #c.freshUntil = :f',
+            ConditionExpression: 'attribute_exists(#c)',
+            ExpressionAttributeNames: { '#c': liveKey(connectionId) },
+            ExpressionAttributeValues: { ':now': now, ':f': freshUntil },
+          }),
+        ),
       ]);
       return true;
     } catch (error) {
@@ -161,34 +219,25 @@ export class DynamoUserStore implements UserStore {
   }
 
   async getUser(userId: string, now: number): Promise<UserState> {
-    const state: UserState = { profile: undefined, connections: [] };
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :live)',
-          ExpressionAttributeValues: { ':pk': userKey(userId), ':live': LIVE_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const sk = String(item.sk);
-        if (sk === PROFILE) {
-          state.profile = {
-            userId,
-            createdAt: Number(item.createdAt),
-            lastActiveAt: Number(item.lastActiveAt),
-            ...settingsOf(item),
-          } satisfies Profile;
-        } else if (sk.startsWith(CONNECTION_PREFIX) && Number(item.freshUntil) > now) {
-          state.connections.push(toConnection(item));
-        }
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return state;
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: userKey(userId), sk: PROFILE },
+        ConsistentRead: true,
+      }),
+    );
+    return toUserState(userId, result.Item, now);
+  }
+
+  async getUsers(userIds: readonly string[], now: number): Promise<Map<string, UserState>> {
+    const unique = [...new Set(userIds)];
+    const items = new Map<string, Record<string, unknown>>();
+    for (let start = 0; start < unique.length; start += BATCH_GET_MAX) {
+      const keys = unique.slice(start, start + BATCH_GET_MAX).map((id) => ({ pk: userKey(id), sk: PROFILE }));
+      for (const item of await batchGetAll(this.db, this.tableName, keys))
+        items.set(String(item.userId), item);
+    }
+    return new Map(unique.map((id) => [id, toUserState(id, items.get(id), now)]));
   }
 
   async updateSettings(userId: string, changes: Partial<Settings>): Promise<Settings> {

@@ -1,7 +1,8 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/contract/limits';
+import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
 import { localTableName } from '../../local/provision';
 import { useRuntime } from '../support/harness';
 import { newMessageId, openSocket, type TestSocket } from '../support/socket';
@@ -191,21 +192,13 @@ describe('stale connections', () => {
     const erin = await open('erin');
     const frank = await open('frank');
     // A record whose $disconnect never came: its socket no longer exists (the @connections API answers 410).
-    await harness.db.send(
-      new PutCommand({
-        TableName: localTableName('users'),
-        Item: {
-          pk: 'user#frank',
-          sk: '#conn#GoneConnection0=',
-          userId: 'frank',
-          connectionId: 'GoneConnection0=',
-          deviceId: 'old-phone',
-          connectedAt: Date.now() - 60_000,
-          freshUntil: Date.now() + 60_000,
-          expiresAt: Math.ceil(Date.now() / 1000) + 60,
-        },
-      }),
-    );
+    await new DynamoUserStore(harness.db, localTableName('users')).addConnection({
+      userId: 'frank',
+      connectionId: 'GoneConnection0=',
+      deviceId: 'old-phone',
+      connectedAt: Date.now() - 60_000,
+      freshUntil: Date.now() + 60_000,
+    });
     const messageId = newMessageId();
     const ack = await erin.request({
       action: 'sendMessage',

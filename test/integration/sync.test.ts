@@ -1,9 +1,9 @@
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/contract/limits';
 import { storeMessage } from '../../lambdas/core/messaging';
 import { DynamoConversationStore } from '../../lambdas/store/dynamo-conversations';
 import { DynamoMessageStore } from '../../lambdas/store/dynamo-messages';
+import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
 import { localTableName } from '../../local/provision';
 import { range, receivedSeqs, sendMany } from '../support/chat';
 import { useRuntime } from '../support/harness';
@@ -120,14 +120,9 @@ describe('a connection whose record lapsed', () => {
     const { socket: uma } = await openSynced('uma', 'u1');
     const { socket: vic } = await openSynced('vic', 'v1');
     // As the sweeper does when heartbeats stop arriving while the socket is, in fact, still open.
-    for (const connectionId of await harness.connectionIds('vic')) {
-      await harness.db.send(
-        new DeleteCommand({
-          TableName: localTableName('users'),
-          Key: { pk: 'user#vic', sk: `#conn#${connectionId}` },
-        }),
-      );
-    }
+    const users = new DynamoUserStore(harness.db, localTableName('users'));
+    for (const connectionId of await harness.connectionIds('vic'))
+      await users.removeConnection('vic', connectionId);
     await sendMany(uma, 'vic', 2);
     expect(receivedSeqs(vic, 'uma:vic')).toEqual([]);
 

@@ -76,6 +76,43 @@ describe.each(ENGINES)('stores on %s', (engine) => {
     expect(state.connections.map((c) => c.connectionId)).toEqual(['A=']);
   });
 
+  it('reads several users at once, each with its fresh connections, and unknown users as absent', async () => {
+    await users.addConnection({
+      userId: 'kit',
+      connectionId: 'K1=',
+      deviceId: 'd1',
+      connectedAt: 1_000,
+      freshUntil: 9_000,
+    });
+    await users.addConnection({
+      userId: 'kit',
+      connectionId: 'K2=',
+      deviceId: 'd2',
+      connectedAt: 1_000,
+      freshUntil: 2_000,
+    });
+    await users.addConnection({
+      userId: 'lia',
+      connectionId: 'L1=',
+      deviceId: 'd1',
+      connectedAt: 1_000,
+      freshUntil: 9_000,
+    });
+    await users.removeConnection('lia', 'L1=');
+    const found = await users.getUsers(['kit', 'lia', 'nobody', 'kit'], 5_000);
+    expect([...found.keys()].sort()).toEqual(['kit', 'lia', 'nobody']);
+    expect(found.get('kit')?.connections.map((c) => c.connectionId)).toEqual(['K1=']);
+    expect(found.get('kit')?.connections[0]).toEqual({
+      userId: 'kit',
+      connectionId: 'K1=',
+      deviceId: 'd1',
+      connectedAt: 1_000,
+      freshUntil: 9_000,
+    });
+    expect(found.get('lia')).toMatchObject({ profile: { userId: 'lia' }, connections: [] });
+    expect(found.get('nobody')).toEqual({ profile: undefined, connections: [] });
+  });
+
   it('refreshes a live connection and refuses to refresh an expired or removed one', async () => {
     await users.addConnection({
       userId: 'dina',

@@ -66,6 +66,10 @@ class MemoryUsers implements UserStore {
     };
   }
 
+  async getUsers(userIds: readonly string[], now: number): Promise<Map<string, UserState>> {
+    return new Map(await Promise.all(userIds.map(async (id) => [id, await this.getUser(id, now)] as const)));
+  }
+
   async recordActivity(userId: string, at: number): Promise<void> {
     const profile = this.profiles.get(userId);
     if (profile) profile.lastActiveAt = at;
