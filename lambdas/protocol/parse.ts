@@ -3,7 +3,8 @@ import { LIMITS } from '../contract/limits';
 import { ChatError } from '../core/errors';
 import { type ClientFrame, clientFrame } from './frames';
 
-const KNOWN_ACTIONS: ReadonlySet<string> = new Set(
+/** Every action a client frame may name. */
+export const KNOWN_ACTIONS: ReadonlySet<string> = new Set(
   clientFrame.def.options.flatMap((option) => option.def.shape.action.def.values),
 );
 
