@@ -1,4 +1,5 @@
 import { LIMITS } from '../lambdas/contract/limits';
+import { SERVER_EVENT_TYPES } from '../lambdas/protocol/event-types';
 import type {
   ChatMessage,
   ClientAction,
@@ -101,23 +102,6 @@ interface PendingRequest {
   reject: (error: ChatClientError) => void;
   timer: ReturnType<typeof setTimeout>;
 }
-
-/** Every server event type; the Record makes the compiler list a type added to frames.ts. */
-const SERVER_EVENT_TYPES: Record<ServerEventType, true> = {
-  ack: true,
-  message: true,
-  heartbeat: true,
-  status: true,
-  presence: true,
-  typing: true,
-  settings: true,
-  conversations: true,
-  messages: true,
-  sync: true,
-  synced: true,
-  ok: true,
-  error: true,
-};
 
 /**
  * A chat connection that stays up: it reconnects with backoff, keeps unacknowledged messages and

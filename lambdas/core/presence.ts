@@ -85,9 +85,10 @@ export async function announcePresence(
   const audience = new Set([...watchers, ...peers]);
   audience.delete(subject.userId);
   const event: ServerEvent = { type: 'presence', users: [presence] };
+  // One batched read for the whole audience rather than one read per viewer.
+  const viewers = await deps.users.getUsers([...audience], now);
   const sent = await Promise.all(
-    [...audience].map(async (viewerId) => {
-      const viewer = await deps.users.getUser(viewerId, now);
+    [...viewers].map(async ([viewerId, viewer]) => {
       if (!viewer.profile || viewer.connections.length === 0) return 0;
       const allowed = await mutuallyVisible(viewer.profile, subject, () =>
         isContact(viewerId, subject.userId),
