@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { FUNCTIONS, type FunctionName } from '../lambdas/contract/routes';
+import { FUNCTIONS, type FunctionName } from '../contract/routes';
 import { esbuildOptionsFor } from '../lib/chat-function';
 import { distribution } from './stats';
 

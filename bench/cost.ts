@@ -1,5 +1,6 @@
 import type { ChatClient } from '../client/index';
-import { LIMITS } from '../lambdas/contract/limits';
+import { LIMITS } from '../contract/limits';
+import { conversationIdOf } from '../contract/protocol/ids';
 import { connectUser, NO_RECEIPTS_MS, type Target, withRetries } from './client';
 import { type Counters, subtractCounters } from './counters';
 import {
@@ -114,7 +115,7 @@ export async function runCost(
 
   const sender = await connectUser(target, SENDER, { receiptDelayMs: NO_RECEIPTS_MS });
   const recipient = await connectUser(target, RECIPIENT, { receiptDelayMs: NO_RECEIPTS_MS });
-  const conversationId = [SENDER, RECIPIENT].sort().join(':');
+  const conversationId = conversationIdOf(SENDER, RECIPIENT);
   let messageCounter = 0;
 
   /** Sends one message and waits for its ack and, when the recipient is online, its delivery. */

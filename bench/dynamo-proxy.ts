@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { crc32 } from 'node:zlib';
-import { TABLES } from '../lambdas/contract/tables';
+import { TABLES } from '../contract/tables';
 import { localTableName } from '../local/provision';
 import {
   type IndexKeys,

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { LIMITS } from '../lambdas/contract/limits';
+import { LIMITS } from '../contract/limits';
+import { conversationIdOf } from '../contract/protocol/ids';
 import { type DynamoEngine, startDynamo } from '../local/dynamodb';
 
 /**
@@ -26,7 +27,7 @@ interface Persistence {
 
 async function startPersistence(engine: DynamoEngine): Promise<Persistence> {
   const dynamo = await startDynamo({ engine });
-  // The same client the handlers build (lambdas/aws/clients.ts), pointed at the floor's own server.
+  // The same client the handlers build (lambdas/adapters/dynamodb/client.ts), pointed at the floor's own server.
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',
@@ -111,7 +112,7 @@ export async function startFloor(options: { persist: DynamoEngine | undefined })
     messageId: string,
     text: string,
   ): Promise<Record<string, unknown>> {
-    const conversationId = [user, to].sort().join(':');
+    const conversationId = conversationIdOf(user, to);
     const seq = (lastSeq.get(conversationId) ?? 0) + 1;
     lastSeq.set(conversationId, seq);
     const message = { conversationId, seq, messageId, from: user, to, text, sentAt: Date.now() };

@@ -1,5 +1,6 @@
 import { type ChatClient, ChatClientError, isRetryable } from '../client/index';
-import type { EventOf } from '../lambdas/protocol/frames';
+import type { EventOf } from '../contract/protocol/frames';
+import { conversationIdOf } from '../contract/protocol/ids';
 import { connectUser, inBatches, MAX_BACKOFF_MS, NO_RECEIPTS_MS, type Target, withRetries } from './client';
 import { type Distribution, distribution } from './stats';
 
@@ -350,7 +351,7 @@ export class Fleet {
       const user = this.users[index] ?? '';
       const client = this.clients.get(user);
       if (!client) return;
-      const conversationId = [user, this.peerOf(index)].sort().join(':');
+      const conversationId = conversationIdOf(user, this.peerOf(index));
       const seqs = new Set<number>();
       for (let after = 0, more = true; more; ) {
         const page = await withRetries(() =>

@@ -1,4 +1,4 @@
-import { LIMITS } from '../lambdas/contract/limits';
+import { LIMITS } from '../contract/limits';
 import type { CostResult, FlowCost } from './cost';
 import { combine, PRICES, type Usage } from './pricing';
 

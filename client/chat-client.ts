@@ -1,5 +1,5 @@
-import { LIMITS } from '../lambdas/contract/limits';
-import { SERVER_EVENT_TYPES } from '../lambdas/protocol/event-types';
+import { LIMITS } from '../contract/limits';
+import { SERVER_EVENT_TYPES } from '../contract/protocol/event-types';
 import type {
   ChatMessage,
   ClientAction,
@@ -8,7 +8,7 @@ import type {
   FrameOf,
   ServerEvent,
   ServerEventType,
-} from '../lambdas/protocol/frames';
+} from '../contract/protocol/frames';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import { Emitter } from './emitter';
 import { ChatClientError, isDisconnected } from './errors';

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../lambdas/protocol/frames';
+import type { ErrorCode } from '../contract/protocol/frames';
 
 /**
  * Why a request failed: a server error code from docs/protocol.md, or one of the client's own:

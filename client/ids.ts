@@ -1,13 +1,14 @@
+import { sideOf } from '../contract/protocol/ids';
+
 export {
   CLIENT_ID_PATTERN as DEVICE_ID_PATTERN,
   conversationIdOf,
   USER_ID_PATTERN,
-} from '../lambdas/protocol/ids';
+} from '../contract/protocol/ids';
 
-/** The other participant of a conversation. */
+/** The other participant of one of the user's conversations ("" when the conversation is not theirs). */
 export function peerOf(conversationId: string, userId: string): string {
-  const [first = '', second = ''] = conversationId.split(':');
-  return first === userId ? second : first;
+  return sideOf(conversationId, userId)?.peer ?? '';
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageStatus, MessageWithStatus, Watermarks } from '../lambdas/protocol/frames';
+import type { ChatMessage, MessageStatus, MessageWithStatus, Watermarks } from '../contract/protocol/frames';
 
 /**
  * How messages reached this device; it decides what the store may conclude about the ones it lacks.

@@ -1,4 +1,4 @@
-import type { EventOf } from '../lambdas/protocol/frames';
+import type { EventOf } from '../contract/protocol/frames';
 import { type ChatClientError, isDisconnected, isRetryable } from './errors';
 
 export type Ack = EventOf<'ack'>;

@@ -8,13 +8,8 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
-import {
-  FUNCTIONS,
-  type FunctionDefinition,
-  type FunctionName,
-  type TableAccess,
-} from '../lambdas/contract/routes';
-import type { TableDefinition } from '../lambdas/contract/tables';
+import { FUNCTIONS, type FunctionDefinition, type FunctionName, type TableAccess } from '../contract/routes';
+import type { TableDefinition } from '../contract/tables';
 import { acknowledge, wildcardFindings } from './nag';
 
 /** Resolved from this file, so synthesis and tests work from any working directory. */
@@ -46,8 +41,8 @@ export const CHAT_BUNDLING = {
    * every bundle that uses the AWS SDK (whose `main` builds are CommonJS).
    */
   mainFields: ['module', 'main'],
-  /** Lambda provides credentials in the environment; see lambdas/aws/lambda-credentials.ts. */
-  alias: { '@aws-sdk/credential-provider-node': './lambdas/aws/lambda-credentials.ts' },
+  /** Lambda provides credentials in the environment; see lambdas/adapters/lambda/credentials.ts. */
+  alias: { '@aws-sdk/credential-provider-node': './lambdas/adapters/lambda/credentials.ts' },
 } as const satisfies {
   readonly target: string;
   readonly format: 'cjs' | 'esm';

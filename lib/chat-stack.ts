@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { FunctionName } from '../lambdas/contract/routes';
+import type { FunctionName } from '../contract/routes';
 import { ChatTables } from './chat-tables';
 import { ChatIdentity } from './identity';
 import { MediaBucket } from './media-bucket';

@@ -8,8 +8,8 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import type { KeyAttribute, TableDefinition, TableName } from '../lambdas/contract/tables';
-import { TABLES } from '../lambdas/contract/tables';
+import type { KeyAttribute, TableDefinition, TableName } from '../contract/tables';
+import { TABLES } from '../contract/tables';
 import { type ChatFunction, grantTableAccess } from './chat-function';
 
 export interface ChatTablesProps {

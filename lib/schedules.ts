@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
-import { type FunctionName, SCHEDULES, type ScheduleDefinition } from '../lambdas/contract/routes';
+import { type FunctionName, SCHEDULES, type ScheduleDefinition } from '../contract/routes';
 import type { ChatFunction } from './chat-function';
 
 export interface ChatSchedulesProps {

@@ -11,7 +11,8 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { LIMITS } from '../lambdas/contract/limits';
+import { ENV } from '../contract/environment';
+import { LIMITS } from '../contract/limits';
 import {
   AUTHORIZER,
   CONNECT_ROUTE,
@@ -22,22 +23,10 @@ import {
   ROUTE_SELECTION_EXPRESSION,
   ROUTES,
   STAGE,
-} from '../lambdas/contract/routes';
-import { MEDIA_BUCKET_ENV } from '../lambdas/contract/tables';
+} from '../contract/routes';
 import { ChatFunction } from './chat-function';
 import type { ChatTables } from './chat-tables';
 import { acknowledge, acknowledgeGrantWildcards } from './nag';
-
-/** Environment variables the stack sets beyond the tables' own (TableDefinition.envVar). */
-export const ENV = {
-  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for the @connections API client. */
-  connectionsEndpoint: 'CHAT_CONNECTIONS_ENDPOINT',
-  jwtIssuer: 'CHAT_JWT_ISSUER',
-  /** The Cognito app client id: the `aud` claim of its ID tokens. */
-  jwtAudience: 'CHAT_JWT_AUDIENCE',
-  jwksUrl: 'CHAT_JWKS_URL',
-  mediaBucket: MEDIA_BUCKET_ENV,
-} as const;
 
 /** What the authorizer needs to verify the tokens clients connect with. */
 export interface JwtSettings {

@@ -147,7 +147,7 @@ export class WebHosting extends Construct {
  */
 function webClientSource(): ISource {
   return Source.asset(WEB_DIR, {
-    // The client also bundles code from client/ and lambdas/, so the hash is of what was built.
+    // The client also bundles code from client/ and contract/, so the hash is of what was built.
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       local: {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { userIdSchema } from '../lambdas/protocol/frames';
+import { userIdSchema } from '../contract/protocol/frames';
 
 /**
  * A local stand-in for Cognito: anyone may get a token for any username. LOCAL ONLY — it has no

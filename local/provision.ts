@@ -6,8 +6,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { KeyAttribute, TableDefinition, TableName } from '../lambdas/contract/tables';
-import { TABLES } from '../lambdas/contract/tables';
+import type { KeyAttribute, TableDefinition, TableName } from '../contract/tables';
+import { TABLES } from '../contract/tables';
 
 /** CreateTable input for one table definition: the same definitions the CDK stack builds from. */
 export function createTableInput(definition: TableDefinition, tableName: string): CreateTableCommandInput {

@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { TIMING_ENV, type Timings } from '../lambdas/aws/config';
-import { LIMITS } from '../lambdas/contract/limits';
+import { ENV, TIMING_ENV, type Timings } from '../contract/environment';
+import { LIMITS } from '../contract/limits';
 import {
   AUTHORIZER,
   FUNCTIONS,
@@ -13,8 +13,8 @@ import {
   ROUTES,
   SCHEDULES,
   STAGE,
-} from '../lambdas/contract/routes';
-import { MEDIA_BUCKET_ENV, TABLES } from '../lambdas/contract/tables';
+} from '../contract/routes';
+import { TABLES } from '../contract/tables';
 import { type DynamoEngine, startDynamo } from './dynamodb';
 import { type Gateway, type GatewayEvent, type LambdaHandler, startGateway } from './gateway/server';
 import { createLocalIssuer, type LocalIssuer } from './identity';
@@ -132,11 +132,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_LAMBDA: gateway.lambdaEndpoint,
-    CHAT_CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
-    CHAT_JWT_ISSUER: issuer.issuer,
-    CHAT_JWT_AUDIENCE: issuer.audience,
-    CHAT_JWKS_URL: issuer.jwksUrl,
-    [MEDIA_BUCKET_ENV]: LOCAL_MEDIA_BUCKET,
+    [ENV.connectionsEndpoint]: gateway.connectionsEndpoint,
+    [ENV.jwtIssuer]: issuer.issuer,
+    [ENV.jwtAudience]: issuer.audience,
+    [ENV.jwksUrl]: issuer.jwksUrl,
+    [ENV.mediaBucket]: LOCAL_MEDIA_BUCKET,
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
     // Locally a function's name is its key in FUNCTIONS: the gateway's Lambda API resolves it.
     ...Object.fromEntries(Object.keys(FUNCTIONS).map((name) => [functionNameEnvVar(name), name])),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ScheduleDefinition } from '../lambdas/contract/routes';
+import type { ScheduleDefinition } from '../contract/routes';
 import { ACCOUNT_ID, createLambdaRuntime, describeError, REGION } from './gateway/lambda-runtime';
 import type { LambdaHandler } from './gateway/types';
 

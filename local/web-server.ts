@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, join } from 'node:path';
 import { type BuildContext, context, type Message } from 'esbuild';
-import { STAGE } from '../lambdas/contract/routes';
+import { STAGE } from '../contract/routes';
 import { WEB_DIR, webBuildOptions } from '../web/build';
 
 export interface WebServer {

@@ -1,8 +1,8 @@
 import { ChatClient, type StateChange } from '../client/chat-client';
 import { ChatClientError } from '../client/errors';
 import { conversationIdOf, peerOf, randomId, USER_ID_PATTERN } from '../client/ids';
-import { LIMITS } from '../lambdas/contract/limits';
-import type { ChatMessage, ConversationSummary, Presence } from '../lambdas/protocol/frames';
+import { LIMITS } from '../contract/limits';
+import type { ChatMessage, ConversationSummary, Presence } from '../contract/protocol/frames';
 import { type ChatHost, ChatView, type FailedSend } from './chat-view';
 import type { WebConfig } from './config';
 import { type ConversationItem, ConversationList, type ListHost } from './conversation-list';

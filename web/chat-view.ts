@@ -1,7 +1,7 @@
 import type { ChatClient } from '../client/chat-client';
 import type { OutgoingMessage } from '../client/outbox';
-import { LIMITS } from '../lambdas/contract/limits';
-import type { ChatMessage, MessageStatus } from '../lambdas/protocol/frames';
+import { LIMITS } from '../contract/limits';
+import type { ChatMessage, MessageStatus } from '../contract/protocol/frames';
 import { avatar, h, icon, srOnly } from './dom';
 import { describeError } from './errors';
 import { clockTime, dayLabel } from './format';

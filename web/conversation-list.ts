@@ -1,4 +1,4 @@
-import type { MessageStatus } from '../lambdas/protocol/frames';
+import type { MessageStatus } from '../contract/protocol/frames';
 import { avatar, h, icon, srOnly } from './dom';
 import { shortTime } from './format';
 

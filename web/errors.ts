@@ -1,5 +1,5 @@
 import { ChatClientError, type ClientErrorCode } from '../client/errors';
-import { LIMITS } from '../lambdas/contract/limits';
+import { LIMITS } from '../contract/limits';
 import { CognitoError } from './cognito';
 import { LocalIssuerError, SignInRequired } from './session';
 

@@ -1,16 +1,11 @@
-import type { ServerEvent } from '../protocol/frames';
-import type { Connection, Invoker } from './ports';
+import type { DrainRequest } from '../../contract/invocations';
+import type { ServerEvent } from '../../contract/protocol/frames';
+import type { Caller, Connection, Invoker } from './ports';
 import { announcePresence, type PresenceChangeDeps } from './presence';
-import type { DrainRequest } from './sync';
 
 export interface ConnectionDeps extends PresenceChangeDeps {
   connectionTtlMs: number;
   heartbeatIntervalMs: number;
-}
-
-export interface ConnectionIdentity {
-  userId: string;
-  connectionId: string;
 }
 
 /** Expired connections one sweep handles at most; the next sweep takes the rest. */
@@ -21,10 +16,7 @@ const SWEEP_BATCH = 1000;
  * is left to `announceOnline`, run after $connect returns: it may take many reads, and the WebSocket
  * handshake waits for $connect.
  */
-export async function openConnection(
-  deps: RegisterDeps,
-  identity: ConnectionIdentity & { deviceId: string },
-): Promise<{ cameOnline: boolean }> {
+export async function openConnection(deps: RegisterDeps, identity: Caller): Promise<{ cameOnline: boolean }> {
   const now = deps.clock.now();
   return register(deps, { ...identity, connectedAt: now, freshUntil: now + deps.connectionTtlMs }, now);
 }
@@ -43,7 +35,10 @@ export async function announceOnline(deps: ConnectionDeps, userId: string): Prom
  * failed post may have taken it), the user is announced offline once no fresh connection is left:
  * a repeated "offline" costs less than a missed one.
  */
-export async function closeConnection(deps: ConnectionDeps, identity: ConnectionIdentity): Promise<void> {
+export async function closeConnection(
+  deps: ConnectionDeps,
+  identity: Pick<Caller, 'userId' | 'connectionId'>,
+): Promise<void> {
   const now = deps.clock.now();
   const removed = await deps.users.removeConnection(identity.userId, identity.connectionId);
   if (removed !== undefined && removed.freshUntil > now) {
@@ -63,9 +58,9 @@ export async function closeConnection(deps: ConnectionDeps, identity: Connection
  */
 export async function heartbeat(
   deps: ConnectionDeps,
-  identity: ConnectionIdentity & { deviceId: string },
+  identity: Caller,
   requestId: string | undefined,
-  resync: Invoker,
+  resync: Invoker<DrainRequest>,
 ): Promise<ServerEvent> {
   const now = deps.clock.now();
   const freshUntil = now + deps.connectionTtlMs;

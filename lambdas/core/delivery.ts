@@ -1,5 +1,5 @@
-import { LIMITS } from '../contract/limits';
-import type { ServerEvent } from '../protocol/frames';
+import { LIMITS } from '../../contract/limits';
+import type { ServerEvent } from '../../contract/protocol/frames';
 import type { Clock, Connection, ConnectionNotifier, UserStore } from './ports';
 
 export interface DeliveryDeps {

@@ -1,4 +1,5 @@
-import { LIMITS } from '../contract/limits';
+import { LIMITS } from '../../contract/limits';
+import { ChatError } from '../../contract/protocol/errors';
 import type {
   ChatMessage,
   ConversationSummary,
@@ -6,9 +7,8 @@ import type {
   MessageWithStatus,
   Presence,
   ServerEvent,
-} from '../protocol/frames';
-import { ChatError } from './errors';
-import { sideOf } from './ids';
+} from '../../contract/protocol/frames';
+import { CONVERSATION_ID_PATTERN, sideOf } from '../../contract/protocol/ids';
 import type { Clock, ConversationHead, ConversationStore, MessageStore, UserStore } from './ports';
 import { presenceFromStates } from './presence';
 import { seenVisible, statusOf, watermarksFor } from './receipts';
@@ -94,7 +94,7 @@ export async function getMessages(
   };
 }
 
-const CURSOR_PATTERN = /^\d{15}#[a-z0-9_.-]+:[a-z0-9_.-]+$/;
+const CURSOR_PATTERN = new RegExp(`^\\d{15}#${CONVERSATION_ID_PATTERN.source.slice(1)}`);
 
 function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;

@@ -1,10 +1,10 @@
-import type { ChatMessage, FrameOf, ServerEvent } from '../protocol/frames';
-import { conversationIdOf } from '../protocol/ids';
+import { ChatError } from '../../contract/protocol/errors';
+import type { ChatMessage, FrameOf, ServerEvent } from '../../contract/protocol/frames';
+import { conversationIdOf } from '../../contract/protocol/ids';
 import { pushToConnections } from './delivery';
-import { ChatError } from './errors';
 import type { InstanceCache } from './instance-cache';
 import type { KeyedQueue } from './keyed-queue';
-import type { Clock, ConnectionNotifier, ConversationStore, MessageStore, UserStore } from './ports';
+import type { Caller, Clock, ConnectionNotifier, ConversationStore, MessageStore, UserStore } from './ports';
 
 export interface MessagingDeps {
   users: UserStore;
@@ -18,11 +18,6 @@ export interface MessagingDeps {
   lastStored: InstanceCache<number>;
   /** Orders this instance's sends per conversation. */
   conversationQueue: KeyedQueue;
-}
-
-export interface Caller {
-  userId: string;
-  connectionId: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

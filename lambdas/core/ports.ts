@@ -1,6 +1,13 @@
-import type { ChatMessage, ServerEvent, Settings } from '../protocol/frames';
+import type { ChatMessage, ServerEvent, Settings } from '../../contract/protocol/frames';
 
-/** What the domain core needs from the outside world; lambdas/store and lambdas/aws implement it. */
+/** What the domain core needs from the outside world; the adapters in lambdas/adapters implement it. */
+
+/** Who sent a frame: the authorizer's user and device, and the connection it came on. Never from the frame. */
+export interface Caller {
+  userId: string;
+  deviceId: string;
+  connectionId: string;
+}
 
 export interface Connection {
   userId: string;
@@ -137,8 +144,8 @@ export interface DeviceStore {
 }
 
 /** Starts another function without waiting for it (Lambda's asynchronous invocation). */
-export interface Invoker {
-  invokeAsync(payload: unknown): Promise<void>;
+export interface Invoker<Payload> {
+  invokeAsync(payload: Payload): Promise<void>;
 }
 
 export type PostResult = 'sent' | 'gone';

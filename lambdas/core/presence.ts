@@ -1,7 +1,6 @@
-import type { FrameOf, Presence, ServerEvent, Settings } from '../protocol/frames';
-import { conversationIdOf } from '../protocol/ids';
+import type { FrameOf, Presence, ServerEvent, Settings } from '../../contract/protocol/frames';
+import { conversationIdOf, sideOf } from '../../contract/protocol/ids';
 import { pushToConnections } from './delivery';
-import { sideOf } from './ids';
 import {
   type Clock,
   type Connection,

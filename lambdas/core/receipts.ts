@@ -1,8 +1,9 @@
-import type { FrameOf, MessageStatus, ServerEvent, Watermarks } from '../protocol/frames';
+import { ChatError } from '../../contract/protocol/errors';
+import type { FrameOf, MessageStatus, ServerEvent, Watermarks } from '../../contract/protocol/frames';
+import { sideOf } from '../../contract/protocol/ids';
 import { pushToConnections } from './delivery';
-import { ChatError } from './errors';
-import { sideOf } from './ids';
 import type {
+  Caller,
   Clock,
   ConnectionNotifier,
   ConversationStore,
@@ -19,12 +20,6 @@ export interface ReceiptDeps {
   devices: DeviceStore;
   notifier: ConnectionNotifier;
   clock: Clock;
-}
-
-export interface DeviceCaller {
-  userId: string;
-  deviceId: string;
-  connectionId: string;
 }
 
 /** "Seen" is shown only when both people have read receipts on, as in WhatsApp. */
@@ -49,7 +44,7 @@ export function statusOf(seq: number, recipient: SideState, showSeen: boolean): 
  */
 export async function applyReceipt(
   deps: ReceiptDeps,
-  caller: DeviceCaller,
+  caller: Caller,
   frame: FrameOf<'receipt'>,
 ): Promise<ServerEvent> {
   const membership = sideOf(frame.conversationId, caller.userId);

@@ -1,4 +1,4 @@
-import type { FrameOf, ServerEvent } from '../protocol/frames';
+import type { FrameOf, ServerEvent } from '../../contract/protocol/frames';
 import type { UserStore } from './ports';
 
 export interface SettingsDeps {

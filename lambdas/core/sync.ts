@@ -1,8 +1,10 @@
-import { LIMITS } from '../contract/limits';
-import type { ChatMessage, ServerEvent } from '../protocol/frames';
+import { LIMITS } from '../../contract/limits';
+import type { ChatMessage, ServerEvent } from '../../contract/protocol/frames';
+import { sideOf } from '../../contract/protocol/ids';
+import { activityKey } from './activity';
 import { takeWithinBytes } from './history';
-import { activityKey, sideOf } from './ids';
 import type {
+  Caller,
   Clock,
   ConnectionNotifier,
   ConversationHead,
@@ -22,17 +24,8 @@ export interface SyncDeps {
   sleep(ms: number): Promise<void>;
 }
 
-export interface SyncTarget {
-  userId: string;
-  deviceId: string;
-  connectionId: string;
-  requestId?: string;
-}
-
-/** What the drain function is asked to do: sync a device, and first tell contacts the user came online. */
-export interface DrainRequest extends SyncTarget {
-  announceOnline?: boolean;
-}
+/** The device to sync, and the `sync` frame's request id when a client asked. */
+export type SyncTarget = Caller & { requestId?: string };
 
 export type SyncResult = { kind: 'synced'; conversations: number; messages: number } | { kind: 'gone' };
 

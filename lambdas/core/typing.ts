@@ -1,9 +1,8 @@
-import type { FrameOf } from '../protocol/frames';
-import { conversationIdOf } from '../protocol/ids';
+import { ChatError } from '../../contract/protocol/errors';
+import type { FrameOf } from '../../contract/protocol/frames';
+import { conversationIdOf } from '../../contract/protocol/ids';
 import { pushToConnections } from './delivery';
-import { ChatError } from './errors';
-import type { Caller } from './messaging';
-import type { Clock, ConnectionNotifier, UserStore } from './ports';
+import type { Caller, Clock, ConnectionNotifier, UserStore } from './ports';
 
 type TypingState = FrameOf<'typing'>['state'];
 

@@ -1,13 +1,14 @@
 import * as z from 'zod/mini';
-import { requireEnv } from '../aws/config';
-import { createTokenVerifier } from '../aws/tokens';
-import { AUTHORIZER } from '../contract/routes';
-import { CLIENT_ID_PATTERN } from '../protocol/ids';
+import { ENV } from '../../contract/environment';
+import { CLIENT_ID_PATTERN } from '../../contract/protocol/ids';
+import { AUTHORIZER } from '../../contract/routes';
+import { createTokenVerifier } from '../adapters/tokens/verifier';
+import { requireEnv } from './wiring/config';
 
 const verify = createTokenVerifier({
-  issuer: requireEnv('CHAT_JWT_ISSUER'),
-  audience: requireEnv('CHAT_JWT_AUDIENCE'),
-  jwksUrl: requireEnv('CHAT_JWKS_URL'),
+  issuer: requireEnv(ENV.jwtIssuer),
+  audience: requireEnv(ENV.jwtAudience),
+  jwksUrl: requireEnv(ENV.jwksUrl),
 });
 
 const deviceIdSchema = z.string().check(z.regex(CLIENT_ID_PATTERN));

@@ -1,18 +1,16 @@
-import { timingsFromEnv } from '../aws/config';
-import { invokerFromEnv, systemClock, userStoreFromEnv } from '../aws/environment';
-import { parseWebSocketEvent } from '../aws/websocket';
 import { openConnection } from '../core/connections';
-import type { DrainRequest } from '../core/sync';
+import { timingsFromEnv } from './wiring/config';
+import { drainInvokerFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
+import { parseWebSocketEvent } from './wiring/route';
 
 const deps = { users: userStoreFromEnv(), clock: systemClock, ...timingsFromEnv() };
-const drain = invokerFromEnv('drain');
+const drain = drainInvokerFromEnv();
 
 export async function handler(event: unknown) {
   const { caller } = parseWebSocketEvent(event);
   const { cameOnline } = await openConnection(deps, caller);
   // Nothing can be posted to this connection before $connect returns, and the handshake waits for
   // $connect: the sync and the presence announcement run on their own.
-  const request: DrainRequest = { ...caller, announceOnline: cameOnline };
-  await drain.invokeAsync(request);
+  await drain.invokeAsync({ ...caller, announceOnline: cameOnline });
   return { statusCode: 200 };
 }

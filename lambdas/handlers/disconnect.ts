@@ -1,6 +1,6 @@
-import { connectionDepsFromEnv } from '../aws/environment';
-import { parseWebSocketEvent } from '../aws/websocket';
 import { closeConnection } from '../core/connections';
+import { connectionDepsFromEnv } from './wiring/environment';
+import { parseWebSocketEvent } from './wiring/route';
 
 const deps = connectionDepsFromEnv();
 

@@ -1,13 +1,13 @@
-import * as z from 'zod/mini';
+import { drainRequest } from '../../contract/invocations';
+import { announceOnline } from '../core/connections';
+import { syncDevice } from '../core/sync';
 import {
   connectionDepsFromEnv,
   conversationStoreFromEnv,
   deviceStoreFromEnv,
   messageStoreFromEnv,
   systemClock,
-} from '../aws/environment';
-import { announceOnline } from '../core/connections';
-import { syncDevice } from '../core/sync';
+} from './wiring/environment';
 
 const connectionDeps = connectionDepsFromEnv();
 const syncDeps = {
@@ -20,20 +20,12 @@ const syncDeps = {
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 };
 
-const drainEvent = z.object({
-  userId: z.string().check(z.minLength(1)),
-  deviceId: z.string().check(z.minLength(1)),
-  connectionId: z.string().check(z.minLength(1)),
-  requestId: z.optional(z.string()),
-  announceOnline: z.optional(z.boolean()),
-});
-
 /**
  * Invoked asynchronously after $connect returns (API Gateway refuses posts during $connect and the
  * handshake waits for it), after a heartbeat revives a lapsed connection, or by `sync`.
  */
 export async function handler(event: unknown) {
-  const { announceOnline: announce, ...target } = drainEvent.parse(event);
+  const { announceOnline: announce, ...target } = drainRequest.parse(event);
   const [result] = await Promise.all([
     syncDevice(syncDeps, target),
     announce ? announceOnline(connectionDeps, target.userId) : Promise.resolve(),

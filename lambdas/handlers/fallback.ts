@@ -1,6 +1,6 @@
-import { errorReply, parseWebSocketEvent } from '../aws/websocket';
-import { ChatError } from '../core/errors';
-import { parseFrame } from '../protocol/parse';
+import { ChatError } from '../../contract/protocol/errors';
+import { parseFrame } from '../../contract/protocol/parse';
+import { errorReply, parseWebSocketEvent } from './wiring/route';
 
 /**
  * `$default`: API Gateway sends here every frame whose action matches no route (bad JSON, no action,

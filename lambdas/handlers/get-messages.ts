@@ -1,11 +1,11 @@
+import { getMessages } from '../core/history';
 import {
   conversationStoreFromEnv,
   messageStoreFromEnv,
   systemClock,
   userStoreFromEnv,
-} from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
-import { getMessages } from '../core/history';
+} from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = {
   users: userStoreFromEnv(),

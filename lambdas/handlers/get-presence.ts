@@ -1,7 +1,7 @@
-import { timingsFromEnv } from '../aws/config';
-import { conversationStoreFromEnv, systemClock, userStoreFromEnv } from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
 import { getPresence } from '../core/presence';
+import { timingsFromEnv } from './wiring/config';
+import { conversationStoreFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = {
   users: userStoreFromEnv(),

@@ -1,9 +1,9 @@
-import { connectionDepsFromEnv, invokerFromEnv } from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
 import { heartbeat } from '../core/connections';
+import { connectionDepsFromEnv, drainInvokerFromEnv } from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = connectionDepsFromEnv();
-const drain = invokerFromEnv('drain');
+const drain = drainInvokerFromEnv();
 
 export const handler = actionHandler('heartbeat', (frame, caller) =>
   heartbeat(deps, caller, frame.requestId, drain),

@@ -1,6 +1,6 @@
-import { conversationStoreFromEnv } from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
 import { hideConversation } from '../core/history';
+import { conversationStoreFromEnv } from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = { conversations: conversationStoreFromEnv() };
 

@@ -1,6 +1,6 @@
-import { conversationStoreFromEnv, systemClock, userStoreFromEnv } from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
 import { listConversations } from '../core/history';
+import { conversationStoreFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = { users: userStoreFromEnv(), conversations: conversationStoreFromEnv(), clock: systemClock };
 

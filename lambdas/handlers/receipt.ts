@@ -1,12 +1,12 @@
+import { applyReceipt } from '../core/receipts';
 import {
   conversationStoreFromEnv,
   deviceStoreFromEnv,
   notifierFromEnv,
   systemClock,
   userStoreFromEnv,
-} from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
-import { applyReceipt } from '../core/receipts';
+} from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = {
   users: userStoreFromEnv(),

@@ -1,14 +1,14 @@
+import { InstanceCache } from '../core/instance-cache';
+import { KeyedQueue } from '../core/keyed-queue';
+import { sendMessage } from '../core/messaging';
 import {
   conversationStoreFromEnv,
   messageStoreFromEnv,
   notifierFromEnv,
   systemClock,
   userStoreFromEnv,
-} from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
-import { InstanceCache } from '../core/instance-cache';
-import { KeyedQueue } from '../core/keyed-queue';
-import { sendMessage } from '../core/messaging';
+} from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = {
   users: userStoreFromEnv(),

@@ -1,10 +1,10 @@
-import { connectionDepsFromEnv } from '../aws/environment';
 import { sweepConnections } from '../core/connections';
+import { connectionDepsFromEnv } from './wiring/environment';
 
 const deps = connectionDepsFromEnv();
 
 /**
- * Runs on a schedule (SCHEDULES in lambdas/contract/routes.ts): takes away connections whose heartbeats
+ * Runs on a schedule (SCHEDULES in contract/routes.ts): takes away connections whose heartbeats
  * lapsed without a `$disconnect`. The scheduled event carries nothing it needs.
  */
 export async function handler() {

@@ -1,7 +1,7 @@
-import { timingsFromEnv } from '../aws/config';
-import { notifierFromEnv, systemClock, userStoreFromEnv } from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
 import { createTypingLimiter, sendTyping } from '../core/typing';
+import { timingsFromEnv } from './wiring/config';
+import { notifierFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const timings = timingsFromEnv();
 const deps = {

@@ -1,6 +1,6 @@
-import { userStoreFromEnv } from '../aws/environment';
-import { actionHandler } from '../aws/websocket';
 import { updateSettings } from '../core/settings';
+import { userStoreFromEnv } from './wiring/environment';
+import { actionHandler } from './wiring/route';
 
 const deps = { users: userStoreFromEnv() };
 

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import type { RouteDefinition } from '../../lambdas/contract/routes';
+import type { RouteDefinition } from '../../contract/routes';
 
 export type LambdaContext = Context;
 
-/** A route as in lambdas/contract/routes.ts, with any function name so that other tables fit too. */
+/** A route as in contract/routes.ts, with any function name so that other tables fit too. */
 export type GatewayRoute = Pick<RouteDefinition, 'routeKey' | 'replies'> & { readonly function: string };
 
 export type LambdaHandler = (event: unknown, context: LambdaContext) => Promise<unknown>;

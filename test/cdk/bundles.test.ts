@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, type FunctionName, functionNameEnvVar } from '../../lambdas/contract/routes';
-import { TABLES } from '../../lambdas/contract/tables';
+import { FUNCTIONS, type FunctionName, functionNameEnvVar } from '../../contract/routes';
+import { TABLES } from '../../contract/tables';
 import { ChatFunction, esbuildOptionsFor } from '../../lib/chat-function';
 import { cdkJsonContext } from './app';
 

@@ -1,7 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '../../lambdas/contract/limits';
+import { ENV } from '../../contract/environment';
+import { LIMITS } from '../../contract/limits';
 import {
   AUTHORIZER,
   CONNECT_ROUTE,
@@ -13,8 +14,8 @@ import {
   ROUTES,
   SCHEDULES,
   STAGE,
-} from '../../lambdas/contract/routes';
-import { MEDIA_BUCKET_ENV, TABLES, type TableDefinition } from '../../lambdas/contract/tables';
+} from '../../contract/routes';
+import { TABLES, type TableDefinition } from '../../contract/tables';
 import type { ChatStack } from '../../lib/chat-stack';
 import { ChatSchedules } from '../../lib/schedules';
 import { chatStackWithoutBundling } from './app';
@@ -45,10 +46,10 @@ function expectedEnvironment(name: FunctionName): string[] {
   for (const table of TABLES) {
     if (definition.tables[table.name]) keys.push(table.envVar);
   }
-  if (definition.manageConnections) keys.push('CHAT_CONNECTIONS_ENDPOINT');
-  if (definition.media) keys.push(MEDIA_BUCKET_ENV);
+  if (definition.manageConnections) keys.push(ENV.connectionsEndpoint);
+  if (definition.media) keys.push(ENV.mediaBucket);
   for (const target of definition.invokes ?? []) keys.push(functionNameEnvVar(target));
-  if (name === AUTHORIZER.function) keys.push('CHAT_JWT_ISSUER', 'CHAT_JWT_AUDIENCE', 'CHAT_JWKS_URL');
+  if (name === AUTHORIZER.function) keys.push(ENV.jwtIssuer, ENV.jwtAudience, ENV.jwksUrl);
   return keys.sort();
 }
 

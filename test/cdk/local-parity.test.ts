@@ -1,8 +1,8 @@
 import { DescribeTableCommand, DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../lambdas/contract/routes';
-import { TABLES } from '../../lambdas/contract/tables';
+import { ROUTES } from '../../contract/routes';
+import { TABLES } from '../../contract/tables';
 import { localTableName } from '../../local/provision';
 import type { Runtime } from '../../local/runtime';
 import { startTestRuntime } from '../support/runtime';
@@ -11,7 +11,7 @@ import { chatStackWithoutBundling } from './app';
 import { logicalIdOf, resource, resourcesOfType } from './template';
 
 /**
- * The deployed stack and the local runtime are both built from lambdas/contract. This proves they
+ * The deployed stack and the local runtime are both built from contract/. This proves they
  * agree: the tables the local runtime creates have the template's keys and indexes, and the local
  * gateway serves exactly the template's routes.
  */

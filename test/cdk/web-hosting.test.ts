@@ -5,7 +5,7 @@ import { App, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STAGE } from '../../lambdas/contract/routes';
+import { STAGE } from '../../contract/routes';
 import type { ChatStack } from '../../lib/chat-stack';
 import { flattenCfnValue } from '../../lib/nag';
 import { WebHosting } from '../../lib/web-hosting';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient, type SocketLike, type StateChange } from '../../client/chat-client';
 import { ChatClientError } from '../../client/errors';
-import type { ChatMessage, ClientFrame, ServerEvent } from '../../lambdas/protocol/frames';
+import type { ChatMessage, ClientFrame, ServerEvent } from '../../contract/protocol/frames';
 
 type Listener = (event: never) => void;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MessageStore, statusFor } from '../../client/message-store';
-import type { ChatMessage } from '../../lambdas/protocol/frames';
+import type { ChatMessage } from '../../contract/protocol/frames';
 
 const conversationId = 'alice:bob';
 

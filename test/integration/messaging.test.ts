@@ -1,8 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '../../lambdas/contract/limits';
-import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
+import { LIMITS } from '../../contract/limits';
+import { DynamoUserStore } from '../../lambdas/adapters/dynamodb/users';
 import { localTableName } from '../../local/provision';
 import { useRuntime } from '../support/harness';
 import { newMessageId, openSocket, type TestSocket } from '../support/socket';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
+import { DynamoUserStore } from '../../lambdas/adapters/dynamodb/users';
 import { localTableName } from '../../local/provision';
 import { useRuntime } from '../support/harness';
 import type { Frame, TestSocket } from '../support/socket';

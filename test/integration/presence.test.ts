@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { LIMITS } from '../../lambdas/contract/limits';
+import { LIMITS } from '../../contract/limits';
 import { localTableName } from '../../local/provision';
 import { useRuntime } from '../support/harness';
 import { type Frame, newMessageId, type TestSocket } from '../support/socket';

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '../../lambdas/contract/limits';
+import { LIMITS } from '../../contract/limits';
+import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb/conversations';
+import { DynamoMessageStore } from '../../lambdas/adapters/dynamodb/messages';
+import { DynamoUserStore } from '../../lambdas/adapters/dynamodb/users';
 import { storeMessage } from '../../lambdas/core/messaging';
-import { DynamoConversationStore } from '../../lambdas/store/dynamo-conversations';
-import { DynamoMessageStore } from '../../lambdas/store/dynamo-messages';
-import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
 import { localTableName } from '../../local/provision';
 import { range, receivedSeqs, sendMany } from '../support/chat';
 import { useRuntime } from '../support/harness';

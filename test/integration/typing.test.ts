@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { LIMITS } from '../../lambdas/contract/limits';
+import { LIMITS } from '../../contract/limits';
+import { conversationIdOf } from '../../contract/protocol/ids';
 import { localTableName } from '../../local/provision';
 import { useRuntime } from '../support/harness';
 import type { Frame, TestSocket } from '../support/socket';
@@ -26,7 +27,7 @@ async function storedFor(a: string, b: string) {
       ),
     ),
   );
-  const conversationId = `${a}:${b}`;
+  const conversationId = conversationIdOf(a, b);
   const [head, messages] = await Promise.all([
     harness.db.send(new GetCommand({ TableName: localTableName('conversations'), Key: { conversationId } })),
     harness.db.send(

@@ -8,8 +8,8 @@ import {
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LIMITS } from '../../lambdas/contract/limits';
-import { STAGE } from '../../lambdas/contract/routes';
+import { LIMITS } from '../../contract/limits';
+import { STAGE } from '../../contract/routes';
 import {
   type Gateway,
   type GatewayRoute,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoUserStore } from '../../lambdas/adapters/dynamodb/users';
 import type { Connection } from '../../lambdas/core/ports';
-import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
 import { localTableName } from '../../local/provision';
 import { ENGINES, useStoreServer } from '../support/store-server';
 

@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../contract/protocol/frames';
+import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb/conversations';
+import { DynamoMessageStore } from '../../lambdas/adapters/dynamodb/messages';
+import { DynamoUserStore } from '../../lambdas/adapters/dynamodb/users';
 import { storeMessage } from '../../lambdas/core/messaging';
-import type { ChatMessage } from '../../lambdas/protocol/frames';
-import { DynamoConversationStore } from '../../lambdas/store/dynamo-conversations';
-import { DynamoMessageStore } from '../../lambdas/store/dynamo-messages';
-import { DynamoUserStore } from '../../lambdas/store/dynamo-users';
 import { localTableName } from '../../local/provision';
 import { ENGINES, useStoreServer } from '../support/store-server';
 

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ChatError } from '../../lambdas/core/errors';
-import { participantsOf } from '../../lambdas/core/ids';
+import { ChatError } from '../../contract/protocol/errors';
+import type { ChatMessage } from '../../contract/protocol/frames';
+import { conversationIdOf, participantsOf } from '../../contract/protocol/ids';
 import { InstanceCache } from '../../lambdas/core/instance-cache';
 import { KeyedQueue } from '../../lambdas/core/keyed-queue';
 import { storeMessage } from '../../lambdas/core/messaging';
 import type { MessageStore } from '../../lambdas/core/ports';
-import type { ChatMessage } from '../../lambdas/protocol/frames';
-import { conversationIdOf } from '../../lambdas/protocol/ids';
 
 type SequencingStore = Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>;
 

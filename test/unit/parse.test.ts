@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS } from '../../lambdas/contract/limits';
-import { parseFrame } from '../../lambdas/protocol/parse';
+import { LIMITS } from '../../contract/limits';
+import { parseFrame } from '../../contract/protocol/parse';
 
 const valid = { action: 'sendMessage', requestId: 'r1', messageId: 'm1', to: 'bob', text: 'hi' };
 

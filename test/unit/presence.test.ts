@@ -6,7 +6,6 @@ import {
   openConnection,
   sweepConnections,
 } from '../../lambdas/core/connections';
-import { participantsOf } from '../../lambdas/core/ids';
 import {
   type Connection,
   type ConversationHead,
@@ -20,9 +19,9 @@ import { resolvePresence } from '../../lambdas/core/presence';
 const presenceFor = async (...args: Parameters<typeof resolvePresence>) =>
   (await resolvePresence(...args)).map((entry) => entry.presence);
 
+import type { LastSeenVisibility, ServerEvent, Settings } from '../../contract/protocol/frames';
+import { conversationIdOf, participantsOf } from '../../contract/protocol/ids';
 import { createTypingLimiter } from '../../lambdas/core/typing';
-import type { LastSeenVisibility, ServerEvent, Settings } from '../../lambdas/protocol/frames';
-import { conversationIdOf } from '../../lambdas/protocol/ids';
 
 /** The user store's contract, in memory: fresh means freshUntil > now, as the DynamoDB store reads it. */
 class MemoryUsers implements UserStore {

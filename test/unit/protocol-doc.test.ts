@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SERVER_EVENT_TYPES } from '../../lambdas/protocol/event-types';
-import { KNOWN_ACTIONS, parseFrame } from '../../lambdas/protocol/parse';
+import { SERVER_EVENT_TYPES } from '../../contract/protocol/event-types';
+import { KNOWN_ACTIONS, parseFrame } from '../../contract/protocol/parse';
 
 /**
  * docs/protocol.md is the contract clients are written from: every client frame it shows must be

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatMessage, ServerEvent } from '../../contract/protocol/frames';
 import type { ConversationHead, DeviceStore, MessagePageQuery, PostResult } from '../../lambdas/core/ports';
 import { syncDevice } from '../../lambdas/core/sync';
-import type { ChatMessage, ServerEvent } from '../../lambdas/protocol/frames';
 
 const message = (seq: number): ChatMessage => ({
   conversationId: 'amy:bo',

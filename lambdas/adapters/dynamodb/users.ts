@@ -1,15 +1,15 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../aws/clients';
+import { lastSeenVisibility, type Settings } from '../../../contract/protocol/frames';
 import {
   type Connection,
   DEFAULT_SETTINGS,
   type Profile,
   type UserState,
   type UserStore,
-} from '../core/ports';
-import { lastSeenVisibility, type Settings } from '../protocol/frames';
+} from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
+import { isConditionFailure } from './client';
 
 const userKey = (userId: string) => `user#${userId}`;
 const PROFILE = '#profile';

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
-import { ChatError } from '../core/errors';
-import type { ClientAction, FrameOf, ServerEvent } from '../protocol/frames';
-import { parseFrame } from '../protocol/parse';
+import { ChatError } from '../../../contract/protocol/errors';
+import type { ClientAction, FrameOf, ServerEvent } from '../../../contract/protocol/frames';
+import { parseFrame } from '../../../contract/protocol/parse';
+import type { Caller } from '../../core/ports';
 
 /**
  * The parts of API Gateway's WebSocket event the handlers use. Identity comes from the authorizer's
@@ -22,18 +23,12 @@ const websocketEvent = z.object({
 
 export type WebSocketEvent = z.infer<typeof websocketEvent>;
 
-export interface WebSocketCaller {
-  userId: string;
-  deviceId: string;
-  connectionId: string;
-}
-
 export interface RouteResult {
   statusCode: number;
   body?: string;
 }
 
-export function parseWebSocketEvent(event: unknown): { event: WebSocketEvent; caller: WebSocketCaller } {
+export function parseWebSocketEvent(event: unknown): { event: WebSocketEvent; caller: Caller } {
   const parsed = websocketEvent.parse(event);
   const { userId, deviceId } = parsed.requestContext.authorizer;
   return { event: parsed, caller: { userId, deviceId, connectionId: parsed.requestContext.connectionId } };
@@ -60,7 +55,7 @@ export function errorReply(error: ChatError, requestId: string | undefined): Rou
 export function actionHandler<A extends ClientAction>(
   action: A,
   /** Resolves with the reply, or undefined when success needs no reply. */
-  run: (frame: FrameOf<A>, caller: WebSocketCaller) => Promise<ServerEvent | undefined>,
+  run: (frame: FrameOf<A>, caller: Caller) => Promise<ServerEvent | undefined>,
 ): (event: unknown) => Promise<RouteResult> {
   return async (rawEvent) => {
     const { event, caller } = parseWebSocketEvent(rawEvent);

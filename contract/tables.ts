@@ -98,5 +98,3 @@ export const CONVERSATIONS_TABLE: TableDefinition = {
 };
 
 export const TABLES: readonly TableDefinition[] = [USERS_TABLE, MESSAGES_TABLE, CONVERSATIONS_TABLE];
-
-export const MEDIA_BUCKET_ENV = 'CHAT_MEDIA_BUCKET';

@@ -1,4 +1,5 @@
-import { LIMITS } from '../contract/limits';
+import { TIMING_ENV, type Timings } from '../../../contract/environment';
+import { LIMITS } from '../../../contract/limits';
 
 /** Reads a required environment variable, failing at cold start rather than on the first request. */
 export function requireEnv(name: string): string {
@@ -16,20 +17,6 @@ function numberFromEnv(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
   return value;
 }
-
-/**
- * Timings that tests shorten, each with the environment variable that overrides it; production uses
- * the defaults from LIMITS. The local runtime sets the same variables from its options.
- */
-export const TIMING_ENV = {
-  heartbeatIntervalMs: 'CHAT_HEARTBEAT_INTERVAL_MS',
-  connectionTtlMs: 'CHAT_CONNECTION_TTL_MS',
-  presenceWatchMs: 'CHAT_PRESENCE_WATCH_MS',
-  typingTtlMs: 'CHAT_TYPING_TTL_MS',
-  typingMinIntervalMs: 'CHAT_TYPING_MIN_INTERVAL_MS',
-} as const satisfies Partial<Record<keyof typeof LIMITS, string>>;
-
-export type Timings = { [K in keyof typeof TIMING_ENV]: number };
 
 export function timingsFromEnv(): Timings {
   const entries = Object.entries(TIMING_ENV) as [keyof Timings, string][];

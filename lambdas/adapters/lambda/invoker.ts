@@ -1,13 +1,13 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { Invoker } from '../core/ports';
+import type { Invoker } from '../../core/ports';
 
 /** Lambda's asynchronous invocation: the call returns once Lambda has queued the event. */
-export class LambdaInvoker implements Invoker {
+export class LambdaInvoker<Payload> implements Invoker<Payload> {
   private readonly client = new LambdaClient({});
 
   constructor(private readonly functionName: string) {}
 
-  async invokeAsync(payload: unknown): Promise<void> {
+  async invokeAsync(payload: Payload): Promise<void> {
     await this.client.send(
       new InvokeCommand({
         FunctionName: this.functionName,

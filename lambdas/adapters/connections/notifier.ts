@@ -2,8 +2,8 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { ConnectionNotifier, PostResult } from '../core/ports';
-import type { ServerEvent } from '../protocol/frames';
+import type { ServerEvent } from '../../../contract/protocol/frames';
+import type { ConnectionNotifier, PostResult } from '../../core/ports';
 
 /** Posts through the @connections API. Its endpoint comes from configuration: a custom domain changes it. */
 export class ManagementApiNotifier implements ConnectionNotifier {

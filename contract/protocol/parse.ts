@@ -1,6 +1,6 @@
 import type { core } from 'zod/mini';
-import { LIMITS } from '../contract/limits';
-import { ChatError } from '../core/errors';
+import { LIMITS } from '../limits';
+import { ChatError } from './errors';
 import { type ClientFrame, clientFrame } from './frames';
 
 /** Every action a client frame may name. */

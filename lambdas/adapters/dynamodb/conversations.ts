@@ -1,11 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../aws/clients';
-import { activityKey, participantsOf } from '../core/ids';
-import type { ConversationHead, ConversationStore, ReceiptOutcome, Side, SideState } from '../core/ports';
-import type { ChatMessage } from '../protocol/frames';
+import type { ChatMessage } from '../../../contract/protocol/frames';
+import { participantsOf } from '../../../contract/protocol/ids';
+import { activityKey } from '../../core/activity';
+import type { ConversationHead, ConversationStore, ReceiptOutcome, Side, SideState } from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
-import { toChatMessage } from './dynamo-messages';
+import { isConditionFailure } from './client';
+import { toChatMessage } from './messages';
 
 const SUFFIX: Record<Side, string> = { lo: 'Lo', hi: 'Hi' };
 /** The sparse index attribute: present while the conversation is on that participant's list. */

@@ -1,7 +1,12 @@
 // zod/mini keeps each Lambda bundle small: the full zod API alone is larger than a whole handler should be.
 import * as z from 'zod/mini';
-import { LIMITS } from '../contract/limits';
-import { CLIENT_ID_PATTERN, USER_ID_PATTERN } from './ids';
+import { LIMITS } from '../limits';
+import {
+  CLIENT_ID_PATTERN,
+  CONVERSATION_ID_PATTERN,
+  MAX_CONVERSATION_ID_LENGTH,
+  USER_ID_PATTERN,
+} from './ids';
 
 /**
  * The wire contract (docs/protocol.md describes it for people). Client frames are one discriminated
@@ -40,8 +45,8 @@ export const heartbeatFrame = z.strictObject({
 const conversationId = z
   .string()
   .check(
-    z.maxLength(65),
-    z.regex(/^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$/, 'a conversation id such as "alice:bob"'),
+    z.maxLength(MAX_CONVERSATION_ID_LENGTH),
+    z.regex(CONVERSATION_ID_PATTERN, 'a conversation id such as "alice:bob"'),
   );
 
 const seq = z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER));

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../aws/clients';
-import type { DeviceStore } from '../core/ports';
+import type { DeviceStore } from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
+import { isConditionFailure } from './client';
 
 /** Device state lives in the user's partition of the users table, outside the "#" range getUser reads. */
 const userKey = (userId: string) => `user#${userId}`;

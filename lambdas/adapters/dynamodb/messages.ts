@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../aws/clients';
-import type { MessagePageQuery, MessageStore } from '../core/ports';
-import type { ChatMessage } from '../protocol/frames';
+import type { ChatMessage } from '../../../contract/protocol/frames';
+import type { MessagePageQuery, MessageStore } from '../../core/ports';
+import { isConditionFailure } from './client';
 
 const BY_MESSAGE_ID = 'byMessageId';
 

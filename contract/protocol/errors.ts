@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../protocol/frames';
+import type { ErrorCode } from './frames';
 
 /** A refusal the client can act on: it becomes an error frame with a stable code. */
 export class ChatError extends Error {

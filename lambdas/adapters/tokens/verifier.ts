@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
-import { userIdSchema } from '../protocol/frames';
+import { userIdSchema } from '../../../contract/protocol/frames';
 
 export interface TokenVerifierConfig {
   issuer: string;

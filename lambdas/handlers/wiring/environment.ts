@@ -1,15 +1,17 @@
-import { functionNameEnvVar } from '../contract/routes';
-import { CONVERSATIONS_TABLE, MESSAGES_TABLE, USERS_TABLE } from '../contract/tables';
-import type { ConnectionDeps } from '../core/connections';
-import type { Clock } from '../core/ports';
-import { DynamoConversationStore } from '../store/dynamo-conversations';
-import { DynamoDeviceStore } from '../store/dynamo-devices';
-import { DynamoMessageStore } from '../store/dynamo-messages';
-import { DynamoUserStore } from '../store/dynamo-users';
-import { createDocumentClient } from './clients';
+import { ENV } from '../../../contract/environment';
+import type { DrainRequest } from '../../../contract/invocations';
+import { functionNameEnvVar } from '../../../contract/routes';
+import { CONVERSATIONS_TABLE, MESSAGES_TABLE, USERS_TABLE } from '../../../contract/tables';
+import { ManagementApiNotifier } from '../../adapters/connections/notifier';
+import { createDocumentClient } from '../../adapters/dynamodb/client';
+import { DynamoConversationStore } from '../../adapters/dynamodb/conversations';
+import { DynamoDeviceStore } from '../../adapters/dynamodb/devices';
+import { DynamoMessageStore } from '../../adapters/dynamodb/messages';
+import { DynamoUserStore } from '../../adapters/dynamodb/users';
+import { LambdaInvoker } from '../../adapters/lambda/invoker';
+import type { ConnectionDeps } from '../../core/connections';
+import type { Clock } from '../../core/ports';
 import { requireEnv, timingsFromEnv } from './config';
-import { LambdaInvoker } from './invoker';
-import { ManagementApiNotifier } from './notifier';
 
 /**
  * Builders for the stores and clients a handler needs, each reading only its own configuration: a
@@ -24,10 +26,10 @@ export const userStoreFromEnv = () => new DynamoUserStore(db, requireEnv(USERS_T
 export const messageStoreFromEnv = () => new DynamoMessageStore(db, requireEnv(MESSAGES_TABLE.envVar));
 export const conversationStoreFromEnv = () =>
   new DynamoConversationStore(db, requireEnv(CONVERSATIONS_TABLE.envVar));
-export const notifierFromEnv = () => new ManagementApiNotifier(requireEnv('CHAT_CONNECTIONS_ENDPOINT'));
+export const notifierFromEnv = () => new ManagementApiNotifier(requireEnv(ENV.connectionsEndpoint));
 export const deviceStoreFromEnv = () => new DynamoDeviceStore(db, requireEnv(USERS_TABLE.envVar));
-export const invokerFromEnv = (functionName: string) =>
-  new LambdaInvoker(requireEnv(functionNameEnvVar(functionName)));
+export const drainInvokerFromEnv = () =>
+  new LambdaInvoker<DrainRequest>(requireEnv(functionNameEnvVar('drain')));
 /** connect, disconnect, heartbeat and the sweeper: a change of presence is pushed to other users. */
 export const connectionDepsFromEnv = (): ConnectionDeps => ({
   users: userStoreFromEnv(),

@@ -1,0 +1,29 @@
+import type { LIMITS } from './limits';
+
+/**
+ * Names of the environment variables the stack and the local runtime set for the functions, beyond
+ * each table's own (TableDefinition.envVar) and each invoked function's (functionNameEnvVar).
+ */
+export const ENV = {
+  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, for the @connections API client. */
+  connectionsEndpoint: 'CHAT_CONNECTIONS_ENDPOINT',
+  jwtIssuer: 'CHAT_JWT_ISSUER',
+  /** The Cognito app client id: the `aud` claim of its ID tokens. */
+  jwtAudience: 'CHAT_JWT_AUDIENCE',
+  jwksUrl: 'CHAT_JWKS_URL',
+  mediaBucket: 'CHAT_MEDIA_BUCKET',
+} as const;
+
+/**
+ * Timings that tests shorten, each with the environment variable that overrides it; production uses
+ * the defaults from LIMITS. The local runtime sets the same variables from its options.
+ */
+export const TIMING_ENV = {
+  heartbeatIntervalMs: 'CHAT_HEARTBEAT_INTERVAL_MS',
+  connectionTtlMs: 'CHAT_CONNECTION_TTL_MS',
+  presenceWatchMs: 'CHAT_PRESENCE_WATCH_MS',
+  typingTtlMs: 'CHAT_TYPING_TTL_MS',
+  typingMinIntervalMs: 'CHAT_TYPING_MIN_INTERVAL_MS',
+} as const satisfies Partial<Record<keyof typeof LIMITS, string>>;
+
+export type Timings = { [K in keyof typeof TIMING_ENV]: number };
