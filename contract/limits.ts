@@ -32,6 +32,14 @@ export const LIMITS = {
   typingTtlMs: 6 * 1000,
   /** At most one typing frame per connection and peer in this interval is passed on. */
   typingMinIntervalMs: 1000,
+  /** An upload slot (a presigned POST) can be used for this long after it is handed out. */
+  uploadSlotTtlMs: 5 * 60 * 1000,
+  /** A presigned GET of a media object works for this long; `getMediaUrl` hands out a fresh one. */
+  mediaUrlTtlMs: 15 * 60 * 1000,
+  /** Characters of a media message's inline preview: a `data:` URL of a tiny JPEG, PNG or WebP. */
+  maxPreviewLength: 6 * 1024,
+  /** Characters of an uploaded file's name. */
+  maxFileNameLength: 200,
   /** Stage throttling. */
   throttlingRateLimit: 1000,
   throttlingBurstLimit: 2000,

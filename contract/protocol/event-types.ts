@@ -16,6 +16,8 @@ export const SERVER_EVENT_TYPES: Readonly<Record<ServerEventType, true>> = {
   messages: true,
   sync: true,
   synced: true,
+  uploadSlot: true,
+  mediaUrl: true,
   ok: true,
   error: true,
 };

@@ -1,6 +1,7 @@
 // zod/mini keeps each Lambda bundle small: the full zod API alone is larger than a whole handler should be.
 import * as z from 'zod/mini';
 import { LIMITS } from '../limits';
+import { MEDIA_KINDS, type MediaContentType, type MediaKind } from '../media';
 import {
   CLIENT_ID_PATTERN,
   CONVERSATION_ID_PATTERN,
@@ -28,13 +29,64 @@ export const userIdSchema = z
 
 const requestId = z.optional(id);
 
-export const sendMessageFrame = z.strictObject({
-  action: z.literal('sendMessage'),
+const text = z.string().check(z.minLength(1), z.maxLength(LIMITS.maxTextLength));
+
+/** What the sender knows of an uploaded object; the server verifies the object itself. */
+export const mediaPart = z.strictObject({
+  /** The `uploadId` of the slot the object was uploaded through; a slot backs one message only. */
+  uploadId: id,
+  width: z.optional(z.int().check(z.minimum(1), z.maximum(100_000))),
+  height: z.optional(z.int().check(z.minimum(1), z.maximum(100_000))),
+  durationMs: z.optional(z.int().check(z.minimum(0), z.maximum(24 * 60 * 60 * 1000))),
+  /** A tiny image the client made, shown blurred until the real one loads. */
+  preview: z.optional(
+    z
+      .string()
+      .check(
+        z.maxLength(LIMITS.maxPreviewLength),
+        z.regex(
+          /^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]+=*$/,
+          'a data: URL of a JPEG, PNG or WebP',
+        ),
+      ),
+  ),
+});
+
+export const sendMessageFrame = z
+  .strictObject({
+    action: z.literal('sendMessage'),
+    requestId,
+    /** Chosen by the client, unique per message; a retry reuses it. */
+    messageId: id,
+    to: userIdSchema,
+    /** The message, or a media message's caption. */
+    text: z.optional(text),
+    media: z.optional(mediaPart),
+  })
+  .check(
+    z.refine((frame) => frame.text !== undefined || frame.media !== undefined, {
+      message: 'a message needs text, media or both',
+      path: ['text'],
+    }),
+  );
+
+export const requestUploadFrame = z.strictObject({
+  action: z.literal('requestUpload'),
   requestId,
-  /** Chosen by the client, unique per message; a retry reuses it. */
-  messageId: id,
-  to: userIdSchema,
-  text: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxTextLength)),
+  kind: z.enum(MEDIA_KINDS),
+  /** One of MEDIA_TYPES[kind], without parameters ("audio/webm", not "audio/webm;codecs=opus"). */
+  contentType: z.string().check(z.maxLength(100)),
+  /** Exact size of the file in bytes; the upload must not be larger. */
+  size: z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER)),
+  fileName: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(LIMITS.maxFileNameLength),
+        z.regex(/^[^/\\\p{Cc}]+$/u, 'a file name without path separators or control characters'),
+      ),
+  ),
 });
 
 export const heartbeatFrame = z.strictObject({
@@ -113,6 +165,13 @@ export const syncFrame = z.strictObject({
   requestId,
 });
 
+export const getMediaUrlFrame = z.strictObject({
+  action: z.literal('getMediaUrl'),
+  requestId,
+  conversationId,
+  seq,
+});
+
 export const hideConversationFrame = z.strictObject({
   action: z.literal('hideConversation'),
   requestId,
@@ -130,6 +189,8 @@ export const clientFrame = z.discriminatedUnion('action', [
   getMessagesFrame,
   syncFrame,
   hideConversationFrame,
+  requestUploadFrame,
+  getMediaUrlFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrame>;
@@ -149,6 +210,13 @@ export type ErrorCode =
   | 'UNKNOWN_CONVERSATION'
   | 'RECEIPT_AHEAD'
   | 'BAD_CURSOR'
+  | 'MEDIA_TYPE_NOT_ALLOWED'
+  | 'MEDIA_TOO_LARGE'
+  | 'UPLOAD_NOT_FOUND'
+  | 'UPLOAD_EXPIRED'
+  | 'UPLOAD_USED'
+  | 'UPLOAD_INVALID'
+  | 'NO_MEDIA'
   | 'RATE_LIMITED'
   | 'BUSY'
   | 'INTERNAL';
@@ -159,9 +227,27 @@ export interface ChatMessage {
   messageId: string;
   from: string;
   to: string;
+  /** The text, or a media message's caption; "" for media without a caption. */
   text: string;
+  media?: MediaAttachment;
   /** Server time, epoch milliseconds. */
   sentAt: number;
+}
+
+/** A verified media object, as every message event, history page and sync batch carries it. */
+export interface MediaAttachment {
+  kind: MediaKind;
+  /** The verified type; downloads are served with it. */
+  contentType: MediaContentType;
+  size: number;
+  fileName?: string;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  preview?: string;
+  /** A presigned GET, valid until urlExpiresAt; `getMediaUrl` gives a fresh one. */
+  url: string;
+  urlExpiresAt: number;
 }
 
 export type MessageStatus = 'sent' | 'delivered' | 'seen';
@@ -229,6 +315,16 @@ export type ServerEvent =
     } & Reply)
   | { type: 'sync'; conversationId: string; messages: ChatMessage[] }
   | ({ type: 'synced'; conversations: number; messages: number } & Reply)
+  | ({
+      type: 'uploadSlot';
+      uploadId: string;
+      /** POST a multipart form to `url` with every field of `fields`, then the file as the last field, `file`. */
+      url: string;
+      fields: Record<string, string>;
+      maxBytes: number;
+      expiresAt: number;
+    } & Reply)
+  | ({ type: 'mediaUrl'; conversationId: string; seq: number; url: string; urlExpiresAt: number } & Reply)
   | ({ type: 'ok' } & Reply)
   | ({ type: 'error'; code: ErrorCode; message: string } & Reply);
 

@@ -73,6 +73,7 @@ export async function sendMessage(
   frame: FrameOf<'sendMessage'>,
 ): Promise<ServerEvent> {
   if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
+  if (frame.media) throw new ChatError('UPLOAD_NOT_FOUND', `No upload ${frame.media.uploadId}`);
   const now = deps.clock.now();
   await ensureUserExists(deps, frame.to, now);
 
@@ -85,7 +86,7 @@ export async function sendMessage(
         messageId: frame.messageId,
         from: caller.userId,
         to: frame.to,
-        text: frame.text,
+        text: frame.text ?? '',
         sentAt: deps.clock.now(),
       },
       deps.lastStored.get(conversationId),
