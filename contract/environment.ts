@@ -24,6 +24,8 @@ export const TIMING_ENV = {
   presenceWatchMs: 'CHAT_PRESENCE_WATCH_MS',
   typingTtlMs: 'CHAT_TYPING_TTL_MS',
   typingMinIntervalMs: 'CHAT_TYPING_MIN_INTERVAL_MS',
+  uploadSlotTtlMs: 'CHAT_UPLOAD_SLOT_TTL_MS',
+  uploadClaimMs: 'CHAT_UPLOAD_CLAIM_MS',
 } as const satisfies Partial<Record<keyof typeof LIMITS, string>>;
 
 export type Timings = { [K in keyof typeof TIMING_ENV]: number };

@@ -36,6 +36,11 @@ export const LIMITS = {
   uploadSlotTtlMs: 5 * 60 * 1000,
   /** A presigned GET of a media object works for this long; `getMediaUrl` hands out a fresh one. */
   mediaUrlTtlMs: 15 * 60 * 1000,
+  /**
+   * A message can name an upload slot until this long after the slot was handed out: a large video may
+   * still be uploading when the POST's own expiry (uploadSlotTtlMs) passes, since S3 checks it at the start.
+   */
+  uploadClaimMs: 60 * 60 * 1000,
   /** Characters of a media message's inline preview: a `data:` URL of a tiny JPEG, PNG or WebP. */
   maxPreviewLength: 6 * 1024,
   /** Characters of an uploaded file's name. */

@@ -15,6 +15,13 @@ export type MediaContentType = (typeof MEDIA_TYPES)[MediaKind][number];
 
 export const MEDIA_KINDS = Object.keys(MEDIA_TYPES) as MediaKind[];
 
+/**
+ * Where objects live in the media bucket. Uploads land in staging/ (presigned POSTs can write nowhere
+ * else), and a lifecycle rule removes what no message claimed; a sent message's object is copied to
+ * media/ and kept for life. Keys are random: they say nothing about the conversation.
+ */
+export const MEDIA_PREFIXES = { staging: 'staging/', kept: 'media/' } as const;
+
 /** Largest object of each kind, in bytes. */
 export const MEDIA_MAX_BYTES: Readonly<Record<MediaKind, number>> = {
   image: 16 * 1024 * 1024,

@@ -7,13 +7,19 @@ import type { TableName } from './tables';
  */
 export type TableAccess = 'read' | 'write' | 'readWrite';
 
+/**
+ * What a function does with the media bucket. `upload`: presigns POSTs into staging/. `verify`: reads
+ * uploads in staging/ and copies them to media/. `download`: presigns GETs of media/.
+ */
+export type MediaAccess = 'upload' | 'verify' | 'download';
+
 export interface FunctionDefinition {
   /** Module under lambdas/handlers/ that exports `handler`. */
   readonly entry: string;
   readonly tables: Partial<Record<TableName, TableAccess>>;
   /** Posts to, reads or deletes connections through the @connections API. */
   readonly manageConnections: boolean;
-  readonly media?: 'read' | 'readWrite';
+  readonly media?: readonly MediaAccess[];
   /** Functions it starts asynchronously; each one's name reaches it in `functionNameEnvVar(name)`. */
   readonly invokes?: readonly string[];
   /** Lambda timeout; API Gateway stops waiting after 29 s anyway, so only asynchronous work runs longer. */
@@ -40,6 +46,20 @@ export const FUNCTIONS = {
     entry: 'send-message',
     tables: { users: 'readWrite', messages: 'readWrite', conversations: 'readWrite' },
     manageConnections: true,
+    media: ['verify', 'download'],
+  },
+  /** Hands out upload slots; the slot records live in the uploader's partition of the users table. */
+  requestUpload: {
+    entry: 'request-upload',
+    tables: { users: 'readWrite' },
+    manageConnections: false,
+    media: ['upload'],
+  },
+  getMediaUrl: {
+    entry: 'get-media-url',
+    tables: { conversations: 'read', messages: 'read' },
+    manageConnections: false,
+    media: ['download'],
   },
   heartbeat: {
     entry: 'heartbeat',
@@ -56,11 +76,13 @@ export const FUNCTIONS = {
     entry: 'get-messages',
     tables: { users: 'read', conversations: 'read', messages: 'read' },
     manageConnections: false,
+    media: ['download'],
   },
   listConversations: {
     entry: 'list-conversations',
     tables: { users: 'read', conversations: 'read' },
     manageConnections: false,
+    media: ['download'],
   },
   hideConversation: {
     entry: 'hide-conversation',
@@ -73,6 +95,7 @@ export const FUNCTIONS = {
     entry: 'drain',
     tables: { users: 'readWrite', conversations: 'read', messages: 'read' },
     manageConnections: true,
+    media: ['download'],
     timeoutSeconds: 300,
   },
   getPresence: {
@@ -122,6 +145,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { routeKey: 'getPresence', function: 'getPresence', replies: true },
   { routeKey: 'typing', function: 'typing', replies: true },
   { routeKey: 'updateSettings', function: 'updateSettings', replies: true },
+  { routeKey: 'requestUpload', function: 'requestUpload', replies: true },
+  { routeKey: 'getMediaUrl', function: 'getMediaUrl', replies: true },
 ];
 
 export interface ScheduleDefinition {

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
@@ -8,7 +9,39 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { MEDIA_PREFIXES } from '../contract/media';
+import type { MediaAccess } from '../contract/routes';
 import { acknowledge } from './nag';
+
+/**
+ * The S3 actions behind each kind of media access of the contract, on the one prefix each needs. A
+ * presigned request is allowed when its signer may make the request itself: a presigned POST is a
+ * PutObject, a presigned GET a GetObject (HeadObject needs GetObject too). CopyObject needs GetObject on
+ * the source and PutObject on the target.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+ */
+const MEDIA_GRANTS: Readonly<Record<MediaAccess, readonly { action: string; prefix: string }[]>> = {
+  upload: [{ action: 's3:PutObject', prefix: MEDIA_PREFIXES.staging }],
+  verify: [
+    { action: 's3:GetObject', prefix: MEDIA_PREFIXES.staging },
+    { action: 's3:PutObject', prefix: MEDIA_PREFIXES.kept },
+  ],
+  download: [{ action: 's3:GetObject', prefix: MEDIA_PREFIXES.kept }],
+};
+
+/** Grants exactly the S3 actions the given media access needs, one statement per action and prefix. */
+export function grantMediaAccess(
+  grantee: IGrantable,
+  bucket: IBucket,
+  access: readonly MediaAccess[],
+): Grant[] {
+  const pairs = new Map<string, { action: string; prefix: string }>();
+  for (const pair of access.flatMap((kind) => MEDIA_GRANTS[kind]))
+    pairs.set(`${pair.action} ${pair.prefix}`, pair);
+  return [...pairs.values()].map(({ action, prefix }) =>
+    Grant.addToPrincipal({ grantee, actions: [action], resourceArns: [bucket.arnForObjects(`${prefix}*`)] }),
+  );
+}
 
 export interface MediaBucketProps {
   /**
@@ -30,7 +63,7 @@ export interface MediaBucketProps {
 
 /**
  * Private bucket for chat media. Clients upload and download only through presigned URLs, so the bucket
- * blocks all public access and needs CORS for browsers' PUT/GET/HEAD requests.
+ * blocks all public access and needs CORS for browsers' POST (upload) and GET/HEAD (download) requests.
  */
 export class MediaBucket extends Construct {
   readonly bucket: Bucket;
@@ -47,13 +80,12 @@ export class MediaBucket extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
+      // Browsers upload with a presigned POST (a form, no custom headers) and download with presigned GETs.
       cors: [
         {
-          allowedMethods: [HttpMethods.PUT, HttpMethods.GET, HttpMethods.HEAD],
+          allowedMethods: [HttpMethods.POST, HttpMethods.GET, HttpMethods.HEAD],
           allowedOrigins: [...(props.allowedOrigins ?? ['*'])],
           allowedHeaders: ['*'],
-          // Browsers can read an upload's ETag only when it is exposed.
-          exposedHeaders: ['ETag'],
           maxAge: 3000,
         },
       ],
@@ -61,6 +93,12 @@ export class MediaBucket extends Construct {
         {
           id: 'abort-incomplete-multipart-uploads',
           abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          // Uploads no message claimed; a claimed one was copied to media/, which no rule touches.
+          id: 'expire-unsent-uploads',
+          prefix: MEDIA_PREFIXES.staging,
+          expiration: Duration.days(1),
         },
       ],
       serverAccessLogsBucket: props.serverAccessLogsBucket,

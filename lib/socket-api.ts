@@ -26,6 +26,7 @@ import {
 } from '../contract/routes';
 import { ChatFunction } from './chat-function';
 import type { ChatTables } from './chat-tables';
+import { grantMediaAccess } from './media-bucket';
 import { acknowledge, acknowledgeGrantWildcards } from './nag';
 
 /** What the authorizer needs to verify the tokens clients connect with. */
@@ -196,15 +197,13 @@ export class ChatSocketApi extends Construct {
     }
 
     if (definition.media && props.mediaBucket) {
-      const grant =
-        definition.media === 'readWrite'
-          ? props.mediaBucket.grantReadWrite(fn)
-          : props.mediaBucket.grantRead(fn);
-      acknowledgeGrantWildcards(
-        fn.executionRole,
-        grant,
-        'Media objects are keyed per upload at run time, so the grant covers the objects of this one bucket; the action wildcards are the S3 read/write action families of the CDK grant.',
-      );
+      for (const grant of grantMediaAccess(fn, props.mediaBucket, definition.media)) {
+        acknowledgeGrantWildcards(
+          fn.executionRole,
+          grant,
+          'Media keys are random per upload, made at run time; the wildcard covers one key prefix of the media bucket (staging/ or media/), and the actions are listed one by one.',
+        );
+      }
       fn.addEnvironment(ENV.mediaBucket, props.mediaBucket.bucketName);
     }
 

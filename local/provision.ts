@@ -92,7 +92,7 @@ export async function provisionTables(client: DynamoDBClient): Promise<void> {
 
 export const LOCAL_MEDIA_BUCKET = 'chat-media';
 
-/** The media bucket with the CORS rules browsers need to upload with presigned URLs. */
+/** The media bucket with the CORS rules of lib/media-bucket.ts: browsers POST uploads and GET downloads. */
 export async function provisionBucket(client: S3Client, bucket: string): Promise<void> {
   try {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -107,9 +107,8 @@ export async function provisionBucket(client: S3Client, bucket: string): Promise
         CORSRules: [
           {
             AllowedOrigins: ['*'],
-            AllowedMethods: ['GET', 'PUT', 'HEAD'],
+            AllowedMethods: ['POST', 'GET', 'HEAD'],
             AllowedHeaders: ['*'],
-            ExposeHeaders: ['ETag'],
             MaxAgeSeconds: 3000,
           },
         ],

@@ -9,18 +9,19 @@ import type {
   ServerEvent,
 } from '../../contract/protocol/frames';
 import { CONVERSATION_ID_PATTERN, sideOf } from '../../contract/protocol/ids';
+import { type LinkDeps, linkAll, linkMedia } from './media';
 import type { Clock, ConversationHead, ConversationStore, MessageStore, UserStore } from './ports';
 import { presenceFromStates } from './presence';
 import { seenVisible, statusOf, watermarksFor } from './receipts';
 
-export interface HistoryDeps {
+export interface HistoryDeps extends LinkDeps {
   users: UserStore;
   conversations: ConversationStore;
   messages: MessageStore;
   clock: Clock;
 }
 
-export interface ConversationListDeps {
+export interface ConversationListDeps extends LinkDeps {
   users: UserStore;
   conversations: ConversationStore;
   clock: Clock;
@@ -39,7 +40,8 @@ function membershipOrThrow(conversationId: string, userId: string) {
 
 /**
  * Splits messages into runs whose JSON stays under the reply budget, so every frame fits in API
- * Gateway's 128 KB. A single message always fits: text is at most 4000 characters.
+ * Gateway's 128 KB. A single message always fits: at most 4000 characters of text, a preview of at most
+ * 6 KB and a download URL of a few KB. Measure messages with their URLs: they are the longest part.
  */
 export function takeWithinBytes<T>(items: readonly T[], budget: number): { taken: T[]; rest: T[] } {
   let bytes = 0;
@@ -80,7 +82,8 @@ export async function getMessages(
     order: frame.after === undefined ? 'desc' : 'asc',
     limit: frame.limit ?? DEFAULT_MESSAGES_PAGE,
   });
-  const withStatus: MessageWithStatus[] = page.messages.map((message) => ({
+  const linked = await linkAll(deps, page.messages);
+  const withStatus: MessageWithStatus[] = linked.map((message) => ({
     ...message,
     status:
       message.from === callerId ? statusOf(message.seq, theirs, showSeen) : statusOf(message.seq, mine, true),
@@ -104,15 +107,17 @@ function decodeCursor(cursor: string | undefined): string | undefined {
   return activity;
 }
 
-function summarize(
+async function summarize(
+  deps: LinkDeps,
   head: ConversationHead,
   callerId: string,
   showSeen: boolean,
   peerPresence: Presence,
-): ConversationSummary {
+): Promise<ConversationSummary> {
   const { side, peer } = membershipOrThrow(head.conversationId, callerId);
   const mine = head[side];
-  const lastMessage: ChatMessage | null = head.lastSeq > mine.cleared ? head.lastMessage : null;
+  const lastMessage: ChatMessage | null =
+    head.lastSeq > mine.cleared && head.lastMessage ? await linkMedia(deps, head.lastMessage) : null;
   return {
     conversationId: head.conversationId,
     peer,
@@ -140,11 +145,13 @@ export async function listConversations(
   const presence = await presenceFromStates(deps, callerId, peers, states, peers);
   const presenceById = new Map(presence.map(({ presence: entry }) => [entry.userId, entry]));
   const me = states.get(callerId)?.profile;
-  const conversations = page.conversations.map((head) => {
-    const { peer } = membershipOrThrow(head.conversationId, callerId);
-    const peerPresence = presenceById.get(peer) ?? { userId: peer, state: 'hidden' as const };
-    return summarize(head, callerId, seenVisible(me, states.get(peer)?.profile), peerPresence);
-  });
+  const conversations = await Promise.all(
+    page.conversations.map((head) => {
+      const { peer } = membershipOrThrow(head.conversationId, callerId);
+      const peerPresence = presenceById.get(peer) ?? { userId: peer, state: 'hidden' as const };
+      return summarize(deps, head, callerId, seenVisible(me, states.get(peer)?.profile), peerPresence);
+    }),
+  );
   const last = page.conversations.at(-1);
   return {
     type: 'conversations',

@@ -1,12 +1,21 @@
 import { ChatError } from '../../contract/protocol/errors';
-import type { ChatMessage, FrameOf, ServerEvent } from '../../contract/protocol/frames';
+import type { FrameOf, ServerEvent } from '../../contract/protocol/frames';
 import { conversationIdOf } from '../../contract/protocol/ids';
 import { pushToConnections } from './delivery';
 import type { InstanceCache } from './instance-cache';
 import type { KeyedQueue } from './keyed-queue';
-import type { Caller, Clock, ConnectionNotifier, ConversationStore, MessageStore, UserStore } from './ports';
+import { type AttachDeps, attachUpload, type LinkDeps, linkMedia } from './media';
+import type {
+  Caller,
+  Clock,
+  ConnectionNotifier,
+  ConversationStore,
+  MessageStore,
+  StoredMessage,
+  UserStore,
+} from './ports';
 
-export interface MessagingDeps {
+export interface MessagingDeps extends AttachDeps, LinkDeps {
   users: UserStore;
   messages: MessageStore;
   conversations: ConversationStore;
@@ -37,20 +46,25 @@ const MAX_SEQUENCE_ATTEMPTS = 32;
  */
 export async function storeMessage(
   messages: Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>,
-  draft: Omit<ChatMessage, 'seq'>,
+  draft: Omit<StoredMessage, 'seq'>,
   /** A sequence number known to be taken, which saves reading the last one when it is still the last. */
   knownTaken?: number,
-): Promise<{ message: ChatMessage; duplicate: boolean }> {
+): Promise<{ message: StoredMessage; duplicate: boolean }> {
   let seq = (knownTaken ?? (await messages.lastSeq(draft.conversationId))) + 1;
   for (let attempt = 0; attempt < MAX_SEQUENCE_ATTEMPTS; attempt++) {
     const existing = await messages.findByMessageId(draft.conversationId, draft.messageId);
     if (existing) {
-      if (existing.from !== draft.from || existing.to !== draft.to || existing.text !== draft.text) {
+      if (
+        existing.from !== draft.from ||
+        existing.to !== draft.to ||
+        existing.text !== draft.text ||
+        existing.media?.key !== draft.media?.key
+      ) {
         throw new ChatError('MESSAGE_ID_REUSED', 'This messageId was already used for a different message');
       }
       return { message: existing, duplicate: true };
     }
-    const message: ChatMessage = { ...draft, seq };
+    const message: StoredMessage = { ...draft, seq };
     if (await messages.putIfSeqFree(message)) return { message, duplicate: false };
     // Writers that collided would collide again in lockstep; a random pause spreads them out.
     await sleep(Math.random() * Math.min(50, 2 ** attempt));
@@ -73,11 +87,14 @@ export async function sendMessage(
   frame: FrameOf<'sendMessage'>,
 ): Promise<ServerEvent> {
   if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
-  if (frame.media) throw new ChatError('UPLOAD_NOT_FOUND', `No upload ${frame.media.uploadId}`);
   const now = deps.clock.now();
   await ensureUserExists(deps, frame.to, now);
 
   const conversationId = conversationIdOf(caller.userId, frame.to);
+  // Verified before anything is stored: a refused upload leaves no message behind.
+  const media = frame.media
+    ? await attachUpload(deps, caller, { conversationId, messageId: frame.messageId }, frame.media)
+    : undefined;
   const { message, duplicate } = await deps.conversationQueue.run(conversationId, async () => {
     const stored = await storeMessage(
       deps.messages,
@@ -87,6 +104,7 @@ export async function sendMessage(
         from: caller.userId,
         to: frame.to,
         text: frame.text ?? '',
+        ...(media === undefined ? {} : { media }),
         sentAt: deps.clock.now(),
       },
       deps.lastStored.get(conversationId),
@@ -106,7 +124,10 @@ export async function sendMessage(
     const others = (users.get(caller.userId)?.connections ?? []).filter(
       (c) => c.connectionId !== caller.connectionId,
     );
-    await pushToConnections(deps, [...recipient, ...others], { type: 'message', ...message });
+    await pushToConnections(deps, [...recipient, ...others], {
+      type: 'message',
+      ...(await linkMedia(deps, message)),
+    });
   }
 
   return {

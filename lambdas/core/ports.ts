@@ -1,4 +1,5 @@
-import type { ChatMessage, ServerEvent, Settings } from '../../contract/protocol/frames';
+import type { MediaContentType, MediaKind } from '../../contract/media';
+import type { ChatMessage, MediaAttachment, ServerEvent, Settings } from '../../contract/protocol/frames';
 
 /** What the domain core needs from the outside world; the adapters in lambdas/adapters implement it. */
 
@@ -63,17 +64,23 @@ export interface UserStore {
   expiredConnections(now: number, limit: number): Promise<Connection[]>;
 }
 
+/** A media part as stored: the attachment without a download URL, and the key of its object. */
+export type StoredMedia = Omit<MediaAttachment, 'url' | 'urlExpiresAt'> & { key: string };
+
+/** A message as stored; it becomes a ChatMessage when its media gets a fresh download URL. */
+export type StoredMessage = Omit<ChatMessage, 'media'> & { media?: StoredMedia };
+
 export interface MessageStore {
   /** Highest sequence number stored in the conversation, 0 when empty. Strongly consistent. */
   lastSeq(conversationId: string): Promise<number>;
-  findByMessageId(conversationId: string, messageId: string): Promise<ChatMessage | undefined>;
+  findByMessageId(conversationId: string, messageId: string): Promise<StoredMessage | undefined>;
   /** Stores the message unless its sequence number is taken; false when it is. */
-  putIfSeqFree(message: ChatMessage): Promise<boolean>;
+  putIfSeqFree(message: StoredMessage): Promise<boolean>;
   /**
    * One page of a conversation's messages strictly between `after` and `before`, newest first when
    * `order` is "desc". Pages are bounded by count; callers bound them by size too.
    */
-  page(query: MessagePageQuery): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
+  page(query: MessagePageQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }>;
 }
 
 export interface MessagePageQuery {
@@ -98,7 +105,7 @@ export interface SideState {
 export interface ConversationHead {
   conversationId: string;
   lastSeq: number;
-  lastMessage: ChatMessage | null;
+  lastMessage: StoredMessage | null;
   activity: string;
   lo: SideState;
   hi: SideState;
@@ -112,7 +119,7 @@ export type ReceiptOutcome =
 
 export interface ConversationStore {
   /** Moves the conversation's head (last message, activity) forward, never backwards; the sender has seen it all. */
-  recordMessage(message: ChatMessage): Promise<void>;
+  recordMessage(message: StoredMessage): Promise<void>;
   get(conversationId: string): Promise<ConversationHead | undefined>;
   /** Several heads by id, read strongly consistently (unlike the list's indexes). */
   getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>>;
@@ -152,6 +159,74 @@ export type PostResult = 'sent' | 'gone';
 
 export interface ConnectionNotifier {
   post(connectionId: string, event: ServerEvent): Promise<PostResult>;
+}
+
+/** An upload slot: what its owner declared and may upload, and which message (if any) it backs. */
+export interface UploadSlot {
+  uploadId: string;
+  userId: string;
+  kind: MediaKind;
+  contentType: MediaContentType;
+  /** The declared size: the upload may not be larger. */
+  maxBytes: number;
+  fileName?: string;
+  /** Where the presigned POST puts the object; a lifecycle rule removes what is never sent. */
+  stagingKey: string;
+  /** Where a sent message's object is kept for life; it says nothing of the owner or the conversation. */
+  mediaKey: string;
+  createdAt: number;
+  /** The presigned POST's expiry. */
+  expiresAt: number;
+  /** A message can name the slot until then. */
+  claimableUntil: number;
+  /** `<conversationId>/<messageId>` of the message the slot backs. */
+  claimedBy?: string;
+  /** The verified size of the object, set with claimedBy. */
+  size?: number;
+}
+
+export interface UploadSlotStore {
+  create(slot: UploadSlot): Promise<void>;
+  /** One of the user's slots, read strongly consistently; another user's slot is never found. */
+  get(userId: string, uploadId: string): Promise<UploadSlot | undefined>;
+  /**
+   * Binds the slot to a message in one conditional write: true when it was free or already bound to
+   * this same claimant (a retry), false when another message holds it.
+   */
+  claim(userId: string, uploadId: string, claimant: string, size: number): Promise<boolean>;
+}
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+}
+
+export interface UploadPresigner {
+  /** A POST that can store exactly this key, with this content type, 1..maxBytes long, for a while. */
+  presignPost(upload: {
+    key: string;
+    contentType: string;
+    maxBytes: number;
+    expiresInSeconds: number;
+  }): Promise<PresignedPost>;
+}
+
+/** The uploaded objects, as the server sees them. */
+export interface MediaObjects {
+  /** The object's size, or undefined when there is no such object. */
+  size(key: string): Promise<number | undefined>;
+  /** Up to `length` bytes from the start of the object. */
+  firstBytes(key: string, length: number): Promise<Uint8Array>;
+  /** Copies an object; false when the source does not exist. */
+  copy(from: string, to: string, contentType: string): Promise<boolean>;
+}
+
+/** Media types sniffed from a file's first bytes ("image/png", "video/webm", …), or undefined. */
+export type TypeSniffer = (bytes: Uint8Array) => Promise<string | undefined>;
+
+export interface MediaLinks {
+  /** A GET of the object, valid for this long from now, that serves it with its verified type. */
+  downloadUrl(media: StoredMedia, expiresInSeconds: number): Promise<string>;
 }
 
 export interface Clock {

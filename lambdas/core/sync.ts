@@ -3,6 +3,7 @@ import type { ChatMessage, ServerEvent } from '../../contract/protocol/frames';
 import { sideOf } from '../../contract/protocol/ids';
 import { activityKey } from './activity';
 import { takeWithinBytes } from './history';
+import { type LinkDeps, linkAll } from './media';
 import type {
   Caller,
   Clock,
@@ -13,7 +14,7 @@ import type {
   MessageStore,
 } from './ports';
 
-export interface SyncDeps {
+export interface SyncDeps extends LinkDeps {
   conversations: Pick<ConversationStore, 'listForUser' | 'getMany'>;
   messages: Pick<MessageStore, 'page'>;
   devices: DeviceStore;
@@ -71,7 +72,8 @@ async function streamConversation(
   let sent = 0;
   for (;;) {
     const page = await deps.messages.page({ conversationId, after, order: 'asc', limit: MESSAGE_PAGE });
-    let pending: ChatMessage[] = page.messages;
+    // URLs are signed a page at a time, just before they are sent, so none is stale on arrival.
+    let pending: ChatMessage[] = await linkAll(deps, page.messages);
     while (pending.length > 0) {
       const { taken, rest } = takeWithinBytes(pending, LIMITS.maxReplyBytes);
       if (!(await channel.post({ type: 'sync', conversationId, messages: taken }))) return 'gone';

@@ -8,6 +8,7 @@ import {
   messageStoreFromEnv,
   systemClock,
 } from './wiring/environment';
+import { mediaObjectsFromEnv } from './wiring/media';
 
 const connectionDeps = connectionDepsFromEnv();
 const syncDeps = {
@@ -15,6 +16,7 @@ const syncDeps = {
   conversations: conversationStoreFromEnv(),
   messages: messageStoreFromEnv(),
   devices: deviceStoreFromEnv(),
+  links: mediaObjectsFromEnv(),
   clock: systemClock,
   readyTimeoutMs: 5000,
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),

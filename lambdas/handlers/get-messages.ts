@@ -5,12 +5,14 @@ import {
   systemClock,
   userStoreFromEnv,
 } from './wiring/environment';
+import { mediaObjectsFromEnv } from './wiring/media';
 import { actionHandler } from './wiring/route';
 
 const deps = {
   users: userStoreFromEnv(),
   conversations: conversationStoreFromEnv(),
   messages: messageStoreFromEnv(),
+  links: mediaObjectsFromEnv(),
   clock: systemClock,
 };
 

@@ -1,3 +1,4 @@
+import { sniffType } from '../adapters/s3/sniff';
 import { InstanceCache } from '../core/instance-cache';
 import { KeyedQueue } from '../core/keyed-queue';
 import { sendMessage } from '../core/messaging';
@@ -8,10 +9,16 @@ import {
   systemClock,
   userStoreFromEnv,
 } from './wiring/environment';
+import { mediaObjectsFromEnv, uploadSlotStoreFromEnv } from './wiring/media';
 import { actionHandler } from './wiring/route';
 
+const media = mediaObjectsFromEnv();
 const deps = {
   users: userStoreFromEnv(),
+  slots: uploadSlotStoreFromEnv(),
+  objects: media,
+  links: media,
+  sniff: sniffType,
   messages: messageStoreFromEnv(),
   conversations: conversationStoreFromEnv(),
   notifier: notifierFromEnv(),

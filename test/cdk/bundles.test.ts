@@ -55,6 +55,7 @@ function handlerEnvironment(home: string): NodeJS.ProcessEnv {
     CHAT_JWT_ISSUER: 'http://127.0.0.1:1',
     CHAT_JWT_AUDIENCE: 'x',
     CHAT_JWKS_URL: 'http://127.0.0.1:1/jwks',
+    CHAT_MEDIA_BUCKET: 'test-media',
   };
   for (const table of TABLES) env[table.envVar] = `test-${table.name}`;
   for (const name of FUNCTION_NAMES) env[functionNameEnvVar(name)] = `test-${name}`;

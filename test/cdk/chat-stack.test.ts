@@ -309,18 +309,29 @@ describe('ChatStack media bucket', () => {
     });
   });
 
-  it('allows browser PUT, GET and HEAD from the configured origins', () => {
+  it('allows browser POST (uploads), GET and HEAD from the configured origins, and nothing else', () => {
     bucket.hasResourceProperties('AWS::S3::Bucket', {
       CorsConfiguration: {
         CorsRules: [
           Match.objectLike({
-            AllowedMethods: ['PUT', 'GET', 'HEAD'],
+            AllowedMethods: ['POST', 'GET', 'HEAD'],
             AllowedOrigins: ['https://chat.example'],
             AllowedHeaders: ['*'],
           }),
         ],
       },
     });
+  });
+
+  it('removes unsent uploads from staging/ after one day, and nothing under media/', () => {
+    const resources = bucket.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
+    const rules = Object.values(resources).flatMap(
+      (entry) => (entry.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules,
+    );
+    const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+    expect(expiring).toEqual([
+      expect.objectContaining({ Prefix: 'staging/', ExpirationInDays: 1, Status: 'Enabled' }),
+    ]);
   });
 
   it('aborts incomplete multipart uploads after one day', () => {
@@ -546,6 +557,37 @@ describe('ChatStack permissions', () => {
       const allowed = invokeStatements.some((statement) => mentions(statement.Resource, otherId));
       expect(allowed, `${name} -> ${other}`).toBe(targets.includes(other));
     }
+  });
+});
+
+describe('ChatStack media permissions', () => {
+  /** What each function may do in the media bucket, written out by hand: the contract must produce it. */
+  const EXPECTED: Partial<Record<FunctionName, string[]>> = {
+    requestUpload: ['s3:PutObject staging/*'],
+    sendMessage: ['s3:GetObject staging/*', 's3:PutObject media/*', 's3:GetObject media/*'],
+    getMessages: ['s3:GetObject media/*'],
+    listConversations: ['s3:GetObject media/*'],
+    drain: ['s3:GetObject media/*'],
+    getMediaUrl: ['s3:GetObject media/*'],
+  };
+
+  it.each(FUNCTION_NAMES)('gives %s exactly the S3 actions and key prefixes it needs', (name) => {
+    const bucketId = logicalIdOf(stack, stack.media.bucket.bucketName);
+    const role = logicalIdOf(stack, stack.socketApi.functions[name].executionRole.roleArn);
+    const granted = statementsForRole(template, role)
+      .filter((statement) => actionsOf(statement).some((action) => action.startsWith('s3:')))
+      .flatMap((statement) => {
+        // IAM minimizing may merge statements: each grants every action on every resource it lists.
+        const resources: unknown[] = Array.isArray(statement.Resource)
+          ? statement.Resource
+          : [statement.Resource];
+        return resources.flatMap((resource) => {
+          expect(mentions(resource, bucketId)).toBe(true);
+          const prefix = /\/([a-z]+\/\*)"/.exec(JSON.stringify(resource))?.[1];
+          return actionsOf(statement).map((action) => `${action} ${prefix}`);
+        });
+      });
+    expect(granted.sort()).toEqual([...(EXPECTED[name] ?? [])].sort());
   });
 });
 

@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../contract/protocol/frames';
 import { DynamoConversationStore } from '../../lambdas/adapters/dynamodb/conversations';
 import { DynamoMessageStore } from '../../lambdas/adapters/dynamodb/messages';
 import { DynamoUserStore } from '../../lambdas/adapters/dynamodb/users';
 import { storeMessage } from '../../lambdas/core/messaging';
+import type { StoredMessage } from '../../lambdas/core/ports';
 import { localTableName } from '../../local/provision';
 import { ENGINES, useStoreServer } from '../support/store-server';
 
@@ -22,7 +22,7 @@ describe.each(ENGINES)('stores on %s', (engine) => {
     conversations = new DynamoConversationStore(db, localTableName('conversations'));
   });
 
-  const draft = (messageId: string, text = 'hi'): Omit<ChatMessage, 'seq'> => ({
+  const draft = (messageId: string, text = 'hi'): Omit<StoredMessage, 'seq'> => ({
     conversationId: 'ann:ben',
     messageId,
     from: 'ann',
@@ -131,7 +131,7 @@ describe.each(ENGINES)('stores on %s', (engine) => {
   });
 
   it('reads several conversation heads at once, leaving out those that do not exist', async () => {
-    const message = (conversationId: string, seq: number): ChatMessage => ({
+    const message = (conversationId: string, seq: number): StoredMessage => ({
       ...draft(`g${conversationId}${seq}`),
       conversationId,
       seq,
@@ -144,7 +144,7 @@ describe.each(ENGINES)('stores on %s', (engine) => {
   });
 
   it('moves the conversation head forward only', async () => {
-    const message = (seq: number): ChatMessage => ({
+    const message = (seq: number): StoredMessage => ({
       ...draft(`h${seq}`),
       conversationId: 'eve:fay',
       seq,

@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../../contract/protocol/errors';
-import type { ChatMessage } from '../../contract/protocol/frames';
 import { conversationIdOf, participantsOf } from '../../contract/protocol/ids';
 import { InstanceCache } from '../../lambdas/core/instance-cache';
 import { KeyedQueue } from '../../lambdas/core/keyed-queue';
 import { storeMessage } from '../../lambdas/core/messaging';
-import type { MessageStore } from '../../lambdas/core/ports';
+import type { MessageStore, StoredMessage } from '../../lambdas/core/ports';
 
 type SequencingStore = Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>;
 
 /** An in-memory store whose `intruder` writes a message of another sender between our reads and our put. */
 function memoryStore(
-  intruder?: (store: Map<number, ChatMessage>) => void,
-): SequencingStore & { items: Map<number, ChatMessage> } {
-  const items = new Map<number, ChatMessage>();
+  intruder?: (store: Map<number, StoredMessage>) => void,
+): SequencingStore & { items: Map<number, StoredMessage> } {
+  const items = new Map<number, StoredMessage>();
   return {
     items,
     lastSeq: async () => Math.max(0, ...items.keys()),

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage, ServerEvent } from '../../contract/protocol/frames';
-import type { ConversationHead, DeviceStore, MessagePageQuery, PostResult } from '../../lambdas/core/ports';
+import type { ServerEvent } from '../../contract/protocol/frames';
+import type {
+  ConversationHead,
+  DeviceStore,
+  MessagePageQuery,
+  PostResult,
+  StoredMessage,
+} from '../../lambdas/core/ports';
 import { syncDevice } from '../../lambdas/core/sync';
 
-const message = (seq: number): ChatMessage => ({
+const message = (seq: number): StoredMessage => ({
   conversationId: 'amy:bo',
   seq,
   messageId: `m${seq}`,
@@ -53,6 +59,7 @@ describe('syncDevice', () => {
           },
         },
         clock: { now: () => 1_000_000 },
+        links: { downloadUrl: async (media) => `https://media.example/${media.key}` },
         readyTimeoutMs: 0,
         sleep: async () => {},
       },

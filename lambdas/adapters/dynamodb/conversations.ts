@@ -1,12 +1,18 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChatMessage } from '../../../contract/protocol/frames';
 import { participantsOf } from '../../../contract/protocol/ids';
 import { activityKey } from '../../core/activity';
-import type { ConversationHead, ConversationStore, ReceiptOutcome, Side, SideState } from '../../core/ports';
+import type {
+  ConversationHead,
+  ConversationStore,
+  ReceiptOutcome,
+  Side,
+  SideState,
+  StoredMessage,
+} from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
 import { isConditionFailure } from './client';
-import { toChatMessage } from './messages';
+import { toStoredMessage } from './messages';
 
 const SUFFIX: Record<Side, string> = { lo: 'Lo', hi: 'Hi' };
 /** The sparse index attribute: present while the conversation is on that participant's list. */
@@ -34,7 +40,7 @@ function toHead(item: Record<string, unknown>): ConversationHead {
     conversationId,
     lastSeq: Number(item.lastSeq ?? 0),
     lastMessage:
-      typeof last === 'object' && last !== null ? toChatMessage(last as Record<string, unknown>) : null,
+      typeof last === 'object' && last !== null ? toStoredMessage(last as Record<string, unknown>) : null,
     activity: String(item.activity ?? ''),
     lo: sideState(item, 'lo', participants.lo),
     hi: sideState(item, 'hi', participants.hi),
@@ -47,7 +53,7 @@ export class DynamoConversationStore implements ConversationStore {
     private readonly tableName: string,
   ) {}
 
-  async recordMessage(message: ChatMessage): Promise<void> {
+  async recordMessage(message: StoredMessage): Promise<void> {
     const participants = participantsOf(message.conversationId);
     if (!participants) throw new Error(`Malformed conversation id ${message.conversationId}`);
     // Whoever writes has seen everything before their own message: that keeps unread = lastSeq - seen.

@@ -1,12 +1,29 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChatMessage } from '../../../contract/protocol/frames';
-import type { MessagePageQuery, MessageStore } from '../../core/ports';
+import type { MediaContentType, MediaKind } from '../../../contract/media';
+import type { MessagePageQuery, MessageStore, StoredMedia, StoredMessage } from '../../core/ports';
 import { isConditionFailure } from './client';
 
 const BY_MESSAGE_ID = 'byMessageId';
 
-export function toChatMessage(item: Record<string, unknown>): ChatMessage {
+function toStoredMedia(item: Record<string, unknown>): StoredMedia {
+  const optional = (name: 'width' | 'height' | 'durationMs') =>
+    item[name] === undefined ? {} : { [name]: Number(item[name]) };
+  return {
+    kind: String(item.kind) as MediaKind,
+    contentType: String(item.contentType) as MediaContentType,
+    size: Number(item.size),
+    ...(item.fileName === undefined ? {} : { fileName: String(item.fileName) }),
+    ...optional('width'),
+    ...optional('height'),
+    ...optional('durationMs'),
+    ...(item.preview === undefined ? {} : { preview: String(item.preview) }),
+    key: String(item.key),
+  };
+}
+
+export function toStoredMessage(item: Record<string, unknown>): StoredMessage {
+  const media = item.media;
   return {
     conversationId: String(item.conversationId),
     seq: Number(item.seq),
@@ -14,6 +31,9 @@ export function toChatMessage(item: Record<string, unknown>): ChatMessage {
     from: String(item.from),
     to: String(item.to),
     text: String(item.text),
+    ...(typeof media === 'object' && media !== null
+      ? { media: toStoredMedia(media as Record<string, unknown>) }
+      : {}),
     sentAt: Number(item.sentAt),
   };
 }
@@ -40,7 +60,7 @@ export class DynamoMessageStore implements MessageStore {
     return item ? Number(item.seq) : 0;
   }
 
-  async findByMessageId(conversationId: string, messageId: string): Promise<ChatMessage | undefined> {
+  async findByMessageId(conversationId: string, messageId: string): Promise<StoredMessage | undefined> {
     // A local index (unlike a global one) can be read strongly consistently, which the idempotency check needs.
     const result = await this.db.send(
       new QueryCommand({
@@ -52,10 +72,10 @@ export class DynamoMessageStore implements MessageStore {
       }),
     );
     const item = result.Items?.[0];
-    return item ? toChatMessage(item) : undefined;
+    return item ? toStoredMessage(item) : undefined;
   }
 
-  async putIfSeqFree(message: ChatMessage): Promise<boolean> {
+  async putIfSeqFree(message: StoredMessage): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
@@ -71,7 +91,7 @@ export class DynamoMessageStore implements MessageStore {
     }
   }
 
-  async page(query: MessagePageQuery): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
+  async page(query: MessagePageQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
     const from = query.after + 1;
     const to = (query.before ?? Number.MAX_SAFE_INTEGER) - 1;
     // DynamoDB refuses a BETWEEN whose bounds are reversed; nothing lies between them anyway.
@@ -92,6 +112,9 @@ export class DynamoMessageStore implements MessageStore {
       }),
     );
     const items = result.Items ?? [];
-    return { messages: items.slice(0, query.limit).map(toChatMessage), hasMore: items.length > query.limit };
+    return {
+      messages: items.slice(0, query.limit).map(toStoredMessage),
+      hasMore: items.length > query.limit,
+    };
   }
 }

@@ -1,0 +1,68 @@
+import type { MediaLinks, MediaObjects, StoredMedia } from '../../core/ports';
+import { type S3RequestSigner, urlOf } from './signer';
+
+/** An S3 error a caller can act on: the key does not exist. */
+const isMissing = (status: number) => status === 404;
+
+/**
+ * The media objects through S3's REST API: HeadObject, a ranged GetObject, CopyObject and presigned
+ * GETs (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html).
+ */
+export class S3MediaObjects implements MediaObjects, MediaLinks {
+  constructor(private readonly signer: S3RequestSigner) {}
+
+  private async send(method: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
+    const signed = await this.signer.sign(this.signer.request(method, key, headers));
+    return fetch(urlOf(signed), { method, headers: signed.headers });
+  }
+
+  private async fail(response: Response, what: string): Promise<never> {
+    throw new Error(`S3 ${what} answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    const response = await this.send('HEAD', key);
+    if (isMissing(response.status)) return undefined;
+    if (!response.ok) return this.fail(response, 'HeadObject');
+    return Number(response.headers.get('content-length'));
+  }
+
+  async firstBytes(key: string, length: number): Promise<Uint8Array> {
+    const response = await this.send('GET', key, { range: `bytes=0-${length - 1}` });
+    if (!response.ok) return this.fail(response, 'GetObject');
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  async copy(from: string, to: string, contentType: string): Promise<boolean> {
+    const source = `/${this.signer.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+    const response = await this.send('PUT', to, {
+      'x-amz-copy-source': source,
+      'x-amz-metadata-directive': 'REPLACE',
+      'content-type': contentType,
+    });
+    const body = await response.text();
+    if (isMissing(response.status)) return false;
+    // CopyObject can answer 200 and still fail: the error is then in the body.
+    if (!response.ok || !body.includes('<CopyObjectResult')) {
+      throw new Error(`S3 CopyObject answered ${response.status}: ${body.slice(0, 500)}`);
+    }
+    return true;
+  }
+
+  /**
+   * The response headers are signed into the URL, so the object is always served as the type that was
+   * verified, whatever a client declared on upload; every allowed type is media a browser may show inline.
+   */
+  downloadUrl(media: StoredMedia, expiresInSeconds: number): Promise<string> {
+    const disposition = media.fileName
+      ? `inline; filename*=UTF-8''${encodeURIComponent(media.fileName)}`
+      : 'inline';
+    const request = this.signer.request(
+      'GET',
+      media.key,
+      {},
+      { 'response-content-type': media.contentType, 'response-content-disposition': disposition },
+    );
+    return this.signer.presign(request, expiresInSeconds);
+  }
+}
