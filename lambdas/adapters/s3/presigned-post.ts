@@ -10,7 +10,7 @@ import type { PresignedPost, UploadPresigner } from '../../core/ports';
 export class S3UploadPresigner implements UploadPresigner {
   // A custom endpoint (local S3) needs path-style addressing; AWS uses virtual-hosted buckets.
   private readonly client = new S3Client({
-    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
+    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL),
   });
 
   constructor(private readonly bucket: string) {}

@@ -11,9 +11,9 @@ import type { HttpRequest } from '@smithy/types';
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html).
  */
 export class S3RequestSigner {
-  private readonly region = process.env.AWS_REGION ?? 'us-east-1';
+  private readonly region = process.env.AWS_REGION || 'us-east-1';
   /** The same variables the SDK reads, so local runs reach the local S3 (path-style, as s3rver needs). */
-  private readonly endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  private readonly endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
   private readonly signer: SignatureV4;
   private readonly presigner: S3RequestPresigner;
 
