@@ -1,23 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { ChatClient } from '../client/index';
 import { LIMITS } from '../contract/limits';
 import { conversationIdOf } from '../contract/protocol/ids';
 import { connectUser, NO_RECEIPTS_MS, type Target, withRetries } from './client';
 import { type Counters, subtractCounters } from './counters';
-import {
-  combine,
-  type Dollars,
-  emptyUsage,
-  price,
-  S3_ASSUMED_PRICES,
-  totals,
-  type Usage,
-  usageOf,
-} from './pricing';
+import { combine, type Dollars, emptyUsage, price, totals, type Usage, usageOf } from './pricing';
 import type { Progress } from './progress';
 import type { SystemProcess } from './system';
 
-/** composite: a sum of measured flows; model: not implemented, estimated from a design. */
-export type FlowSource = 'measured' | 'model' | 'composite';
+/** composite: a sum of measured flows. */
+export type FlowSource = 'measured' | 'composite';
 
 export interface FlowCost {
   flow: string;
@@ -55,6 +47,14 @@ const EVENT_TIMEOUT_MS = 30_000;
 /** The library's own receipt batching window, for the flow that lets it send receipts as an app would. */
 const LIBRARY_RECEIPT_DELAY_MS = 250;
 const MEDIA_BYTES = 200 * 1024;
+/** A staging copy lives one day (the lifecycle rule) beside the kept copy: a thirtieth of a month. */
+const STAGING_MONTHS = 1 / 30;
+
+/** A JPEG as far as the server's sniffing reads (its SOI and JFIF markers), padded to `size` bytes. */
+function jpegOfSize(size: number): Buffer {
+  const header = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]);
+  return Buffer.concat([header, randomBytes(size - header.length)]);
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,8 +108,9 @@ export async function runCost(
   };
   const text = 'x'.repeat(100);
   const sessionSamples = Math.min(samples, 10);
+  const mediaSamples = Math.min(samples, 10);
   const librarySamples = Math.min(samples, 20);
-  const steps = 6;
+  const steps = 7;
   let step = 0;
   const advance = (what: string) => progress.update(step++ / steps, what);
 
@@ -184,6 +185,44 @@ export async function runCost(
       note: undefined,
       samples,
       usage: online,
+    });
+
+    advance('media messages');
+    const image = jpegOfSize(MEDIA_BYTES);
+    const media = await measure(mediaSamples, async () => {
+      for (let i = 0; i < mediaSamples; i++) {
+        const slot = await withRetries(() =>
+          sender.request('requestUpload', { kind: 'image', contentType: 'image/jpeg', size: image.length }),
+        );
+        const form = new FormData();
+        for (const [name, value] of Object.entries(slot.fields)) form.append(name, value);
+        form.append('file', new Blob([new Uint8Array(image)]));
+        const uploaded = await fetch(slot.url, { method: 'POST', body: form });
+        if (uploaded.status !== 204) throw new Error(`The upload answered ${uploaded.status}`);
+        const messageId = `cost-media-${Date.now().toString(36)}-${messageCounter++}`;
+        const delivered = recipient.next(
+          'message',
+          (event) => event.messageId === messageId,
+          EVENT_TIMEOUT_MS,
+        );
+        await withRetries(() =>
+          sender.request('sendMessage', { messageId, to: RECIPIENT, media: { uploadId: slot.uploadId } }),
+        );
+        const url = (await delivered).media?.url;
+        if (!url) throw new Error('The media message arrived without a download URL');
+        const download = await fetch(url);
+        if ((await download.arrayBuffer()).byteLength !== image.length) throw new Error('Short download');
+      }
+    });
+    media.s3.gbStored = (MEDIA_BYTES / 1024 ** 3) * (1 + STAGING_MONTHS);
+    add({
+      flow: 'media',
+      label: `media message, ${MEDIA_BYTES / 1024} KB image: slot, POST upload, verified send, one download`,
+      unit: 'message',
+      source: 'measured',
+      note: 'S3 requests counted at the local S3; storage: the kept copy for one month and the staging copy for one day',
+      samples: mediaSamples,
+      usage: media,
     });
 
     advance('receipts');
@@ -283,29 +322,6 @@ export async function runCost(
         { usage: offline, weight: 1 },
         { usage: backlog, weight: 1 },
         { usage: idle, weight: -1 / samples },
-      ]),
-    });
-
-    advance('media (model)');
-    const mediaExtras = emptyUsage();
-    // Not implemented, and no media design is written down yet. The common design: the client asks for
-    // a presigned upload URL (one request and reply, one Lambda call as short as a heartbeat), uploads
-    // to S3 directly, sends a message naming the object (the send checks it with HeadObject), and the
-    // recipient downloads it through a presigned GET URL.
-    mediaExtras.lambda['media-upload-url (model)'] = { invocations: 1, billedMs: totals(heartbeat).billedMs };
-    mediaExtras.apiMessagesIn = 1;
-    mediaExtras.apiMessagesOut = 1;
-    mediaExtras.s3 = { puts: 1, gets: 2, gbStored: MEDIA_BYTES / 1024 ** 3, gbOut: MEDIA_BYTES / 1024 ** 3 };
-    add({
-      flow: 'media',
-      label: `media message (${MEDIA_BYTES / 1024} KB image, stored one month)`,
-      unit: 'message',
-      source: 'model',
-      note: `not implemented: send-online + presigned upload/download; S3 prices assumed (${S3_ASSUMED_PRICES.transferOutGb} $/GB out)`,
-      samples: 0,
-      usage: combine([
-        { usage: online, weight: 1 },
-        { usage: mediaExtras, weight: 1 },
       ]),
     });
 

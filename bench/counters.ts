@@ -29,6 +29,11 @@ export interface FrameCount {
   billedMessages: number;
 }
 
+export interface S3Count {
+  requests: number;
+  bytesOut: number;
+}
+
 export interface Counters {
   /** Keyed by `Operation table`, e.g. `Query chat-users`. */
   dynamo: Record<string, DynamoOperationCount>;
@@ -37,6 +42,8 @@ export interface Counters {
   framesOut: FrameCount;
   /** @connections requests by `METHOD status`, e.g. `POST 200`. */
   connections: Record<string, number>;
+  /** Requests that reached the local S3, keyed by operation (`PostObject`, `GetObject presigned`, …). */
+  s3: Record<string, S3Count>;
   /** Invocations started and not finished: a flow is over only when this is back to zero. */
   invocationsInFlight: number;
 }
@@ -50,6 +57,7 @@ export function emptyCounters(): Counters {
     framesIn: { frames: 0, bytes: 0, billedMessages: 0 },
     framesOut: { frames: 0, bytes: 0, billedMessages: 0 },
     connections: {},
+    s3: {},
     invocationsInFlight: 0,
   };
 }
@@ -97,6 +105,7 @@ export function subtractCounters(after: Counters, before: Counters): Counters {
     framesIn: frames(after.framesIn, before.framesIn),
     framesOut: frames(after.framesOut, before.framesOut),
     connections,
+    s3: subtractRecord(after.s3, before.s3),
     invocationsInFlight: after.invocationsInFlight,
   };
 }

@@ -1,6 +1,13 @@
 import type { Counters } from './counters';
 
-/** us-east-1 list prices from /work/shared/FACTS.md (check the AWS pricing pages before quoting). */
+/**
+ * us-east-1 list prices, without free tiers or volume discounts, from AWS's pricing pages:
+ * https://aws.amazon.com/api-gateway/pricing/ (WebSocket messages and connection minutes),
+ * https://aws.amazon.com/lambda/pricing/ (requests, arm64 GB-seconds),
+ * https://aws.amazon.com/dynamodb/pricing/on-demand/ (write and read request units),
+ * https://aws.amazon.com/s3/pricing/ (S3 Standard: PUT, COPY, POST and LIST requests; GET, HEAD and
+ * all other requests; storage for the first 50 TB a month; transfer out to the internet, first 10 TB).
+ */
 export const PRICES = {
   apiGatewayMessage: 1.0 / 1e6,
   apiGatewayConnectionMinute: 0.25 / 1e6,
@@ -8,18 +15,14 @@ export const PRICES = {
   lambdaGbSecondArm: 0.0000133334,
   dynamoWriteUnit: 0.625 / 1e6,
   dynamoReadUnit: 0.125 / 1e6,
+  s3Put: 0.005 / 1000,
+  s3Get: 0.0004 / 1000,
+  s3StorageGbMonth: 0.023,
+  s3TransferOutGb: 0.09,
 } as const;
 
-/**
- * S3 prices are not in FACTS.md; these are AWS's S3 Standard list prices as commonly published for
- * us-east-1, used only by the media model. Check them before relying on the media figure.
- */
-export const S3_ASSUMED_PRICES = {
-  put: 0.005 / 1000,
-  get: 0.0004 / 1000,
-  storageGbMonth: 0.023,
-  transferOutGb: 0.09,
-} as const;
+/** S3 operations billed at the PUT, COPY, POST, LIST rate; every other request at the GET rate. */
+const S3_PUT_CLASS = /^(PostObject|PutObject|CopyObject|ListObjects)/;
 
 /** The memory ChatFunction gives every handler (lib/chat-function.ts, memorySize default). */
 export const LAMBDA_MEMORY_MB = 256;
@@ -76,6 +79,13 @@ export function usageOf(counters: Counters, units: number): Usage {
   usage.apiMessagesIn = counters.framesIn.billedMessages / units;
   usage.apiMessagesOut = counters.framesOut.billedMessages / units;
   usage.posts = (counters.connections['POST 200'] ?? 0) / units;
+  for (const [operation, count] of Object.entries(counters.s3)) {
+    if (S3_PUT_CLASS.test(operation)) usage.s3.puts += count.requests / units;
+    else usage.s3.gets += count.requests / units;
+    // Presigned GETs are clients' downloads: transfer out to the internet. The functions' own reads
+    // stay inside the region, where S3 charges no transfer.
+    if (operation === 'GetObject presigned') usage.s3.gbOut += count.bytesOut / 1024 ** 3 / units;
+  }
   return usage;
 }
 
@@ -130,10 +140,10 @@ export function price(usage: Usage): Dollars {
     dynamoReads: sums.readUnits * PRICES.dynamoReadUnit,
     dynamoWrites: sums.writeUnits * PRICES.dynamoWriteUnit,
     s3:
-      usage.s3.puts * S3_ASSUMED_PRICES.put +
-      usage.s3.gets * S3_ASSUMED_PRICES.get +
-      usage.s3.gbStored * S3_ASSUMED_PRICES.storageGbMonth +
-      usage.s3.gbOut * S3_ASSUMED_PRICES.transferOutGb,
+      usage.s3.puts * PRICES.s3Put +
+      usage.s3.gets * PRICES.s3Get +
+      usage.s3.gbStored * PRICES.s3StorageGbMonth +
+      usage.s3.gbOut * PRICES.s3TransferOutGb,
     connectionMinutes: usage.connectionMinutes * PRICES.apiGatewayConnectionMinute,
   };
   return { ...dollars, total: Object.values(dollars).reduce((sum, value) => sum + value, 0) };

@@ -220,6 +220,12 @@ function dynamoCalls(flow: FlowCost | undefined): string {
     .join(', ');
 }
 
+function s3Requests(flow: FlowCost | undefined): string {
+  if (!flow) return '-';
+  const { puts, gets, gbOut } = flow.usage.s3;
+  return `${fixed(puts, 2)} at the PUT rate (POST, COPY), ${fixed(gets, 2)} at the GET rate (HEAD, GET), ${fixed(gbOut * 1024 ** 2, 0)} KB out`;
+}
+
 function costSection(cost: CostResult | undefined): string | undefined {
   if (!cost) return undefined;
   const rows = cost.flows.map((flow) => [
@@ -233,18 +239,19 @@ function costSection(cost: CostResult | undefined): string | undefined {
     fixed(flow.totals.billedMs, 1),
     fixed(flow.usage.apiMessagesIn + flow.usage.apiMessagesOut, 2),
     fixed(flow.usage.posts, 2),
+    fixed(flow.usage.s3.puts + flow.usage.s3.gets, 2),
     fixed(flow.perMillion, 2),
   ]);
   const share = (flow: FlowCost | undefined) => {
     if (!flow) return '';
     const d = flow.dollars;
     const part = (value: number) => `${fixed(value * 1e6, 2)}`;
-    return `API Gateway ${part(d.apiGateway)}, Lambda ${part(d.lambdaRequests + d.lambdaCompute)} (requests ${part(d.lambdaRequests)}), DynamoDB reads ${part(d.dynamoReads)}, writes ${part(d.dynamoWrites)}`;
+    return `API Gateway ${part(d.apiGateway)}, Lambda ${part(d.lambdaRequests + d.lambdaCompute)} (requests ${part(d.lambdaRequests)}), DynamoDB reads ${part(d.dynamoReads)}, writes ${part(d.dynamoWrites)}, S3 ${part(d.s3)}`;
   };
   const byName = (name: string) => cost.flows.find((flow) => flow.flow === name);
   const notes = cost.flows.filter((flow) => flow.note).map((flow) => `  ${flow.flow}: ${flow.note}`);
   return [
-    'AWS usage and cost per flow, counted at the servers (DynamoDB proxy, gateway); prices from FACTS.md, Lambda at 256 MB arm64 with the locally measured durations',
+    'AWS usage and cost per flow, counted at the servers (DynamoDB proxy, gateway, local S3); us-east-1 list prices from the AWS pricing pages (bench/pricing.ts), Lambda at 256 MB arm64 with the locally measured durations',
     table(
       [
         'flow',
@@ -257,6 +264,7 @@ function costSection(cost: CostResult | undefined): string | undefined {
         'billed ms',
         'API msgs',
         'posts',
+        'S3 reqs',
         '$ per million',
       ],
       rows,
@@ -265,6 +273,8 @@ function costSection(cost: CostResult | undefined): string | undefined {
     `DynamoDB calls of a "seen" receipt: ${dynamoCalls(byName('receipt-seen'))}`,
     `$ per million of chat-open: ${share(byName('chat-open'))}`,
     `$ per million of chat-open-library: ${share(byName('chat-open-library'))}`,
+    `$ per million of media: ${share(byName('media'))}`,
+    `S3 requests of a media message: ${s3Requests(byName('media'))}`,
     ...(notes.length > 0 ? ['Notes:', ...notes] : []),
   ].join('\n');
 }

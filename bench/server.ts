@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { DynamoEngine } from '../local/dynamodb';
 import type { GatewayEvent } from '../local/gateway/server';
 import { startRuntime } from '../local/runtime';
+import type { S3RequestEvent } from '../local/s3-guard';
 import { type Counters, countFrame, emptyCounters } from './counters';
 import { startDynamoProxy } from './dynamo-proxy';
 import { startFloor } from './floors';
@@ -71,7 +72,15 @@ async function startChat(config: ServerConfig): Promise<Started> {
   const runtime = await startRuntime({
     dynamodb: config.dynamodb,
     log: () => {},
-    ...(config.counting && { onGatewayEvent: (event: GatewayEvent) => recordGatewayEvent(counters, event) }),
+    ...(config.counting && {
+      onGatewayEvent: (event: GatewayEvent) => recordGatewayEvent(counters, event),
+      onS3Request: (event: S3RequestEvent) => {
+        const count = counters.s3[event.operation] ?? { requests: 0, bytesOut: 0 };
+        counters.s3[event.operation] = count;
+        count.requests++;
+        count.bytesOut += event.bytesOut;
+      },
+    }),
   });
   const proxy = config.counting ? await startDynamoProxy(runtime.dynamoEndpoint) : undefined;
   // The handlers' client resolves its endpoint from the environment at its first request, which has

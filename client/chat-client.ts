@@ -91,6 +91,8 @@ const REPLY_TYPES = {
   getMessages: 'messages',
   sync: 'synced',
   hideConversation: 'ok',
+  requestUpload: 'uploadSlot',
+  getMediaUrl: 'mediaUrl',
 } as const satisfies Partial<Record<ClientAction, ServerEventType>>;
 export type RequestAction = keyof typeof REPLY_TYPES;
 export type ReplyOf<A extends RequestAction> = EventOf<(typeof REPLY_TYPES)[A]>;

@@ -20,6 +20,7 @@ import { type Gateway, type GatewayEvent, type LambdaHandler, startGateway } fro
 import { createLocalIssuer, type LocalIssuer } from './identity';
 import { LOCAL_MEDIA_BUCKET, localTableName, provisionBucket, provisionTables } from './provision';
 import { S3RVER_CREDENTIALS, startS3 } from './s3';
+import type { S3RequestEvent } from './s3-guard';
 import { startSchedules } from './schedules';
 
 export interface RuntimeOptions {
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** Observes the gateway's invocations, frames and @connections requests (the benchmark counts them). */
   onGatewayEvent?: (event: GatewayEvent) => void;
+  /** Observes the requests that reach the local S3, after its checks (the benchmark counts them). */
+  onS3Request?: (event: S3RequestEvent) => void;
 }
 
 export interface Runtime {
@@ -94,6 +97,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     startS3({
       ...(dataDir && { dataDir: join(dataDir, 's3') }),
       ...(options.s3Port !== undefined && { port: options.s3Port }),
+      ...(options.onS3Request && { onRequest: options.onS3Request }),
     }),
   ]);
 

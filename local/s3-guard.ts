@@ -21,6 +21,15 @@ import type { HttpRequest } from '@smithy/types';
  * their access key checked but not their signature.
  */
 
+/** One request that reached s3rver, as S3 would bill it (the benchmark counts them). */
+export interface S3RequestEvent {
+  /** `PostObject`, `CopyObject`, `HeadObject`, `GetObject`, … and `presigned` for query-signed ones. */
+  operation: string;
+  status: number;
+  /** Bytes of the response body: what a download transfers out. */
+  bytesOut: number;
+}
+
 export interface S3GuardOptions {
   /** The s3rver endpoint to forward accepted requests to. */
   upstream: string;
@@ -28,6 +37,7 @@ export interface S3GuardOptions {
   region: string;
   port?: number;
   now?: () => number;
+  onRequest?: (event: S3RequestEvent) => void;
 }
 
 export interface S3Guard {
@@ -213,7 +223,21 @@ export async function startS3Guard(options: S3GuardOptions): Promise<S3Guard> {
     }
   }
 
+  function operationOf(req: IncomingMessage, url: URL): string {
+    const presigned = url.searchParams.has('X-Amz-Signature') ? ' presigned' : '';
+    const method = req.method ?? 'GET';
+    const name =
+      method === 'POST' && !url.search
+        ? 'PostObject'
+        : method === 'PUT' && req.headers['x-amz-copy-source']
+          ? 'CopyObject'
+          : ({ GET: 'GetObject', HEAD: 'HeadObject', PUT: 'PutObject', DELETE: 'DeleteObject' }[method] ??
+            method);
+    return `${name}${presigned}`;
+  }
+
   function forward(req: IncomingMessage, res: ServerResponse, body?: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://s3');
     const proxied = request(
       {
         hostname: upstream.hostname,
@@ -223,8 +247,13 @@ export async function startS3Guard(options: S3GuardOptions): Promise<S3Guard> {
         headers: body ? { ...req.headers, 'content-length': String(body.length) } : req.headers,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const status = answer.statusCode ?? 502;
+        res.writeHead(status, answer.headers);
         answer.pipe(res);
+        if (req.method !== 'OPTIONS') {
+          const bytesOut = Number(answer.headers['content-length'] ?? 0);
+          answer.on('end', () => options.onRequest?.({ operation: operationOf(req, url), status, bytesOut }));
+        }
       },
     );
     proxied.on('error', (error) => {

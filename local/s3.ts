@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { startS3Guard } from './s3-guard';
+import { type S3RequestEvent, startS3Guard } from './s3-guard';
 
 export interface S3Server {
   /** Where clients and handlers reach S3: the checking layer in front of s3rver. */
@@ -18,7 +18,11 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
  * S3 does (local/s3-guard.ts). Objects live in `dataDir`, or in a temporary folder removed on stop.
  * `port` is the layer's: the one clients and handlers use.
  */
-export async function startS3(options: { dataDir?: string; port?: number }): Promise<S3Server> {
+export async function startS3(options: {
+  dataDir?: string;
+  port?: number;
+  onRequest?: (event: S3RequestEvent) => void;
+}): Promise<S3Server> {
   const directory = options.dataDir ?? mkdtempSync(join(tmpdir(), 'chat-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true });
   const address = await server.run();
@@ -27,6 +31,7 @@ export async function startS3(options: { dataDir?: string; port?: number }): Pro
     credentials: S3RVER_CREDENTIALS,
     region: 'us-east-1',
     ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   return {
     endpoint: guard.endpoint,

@@ -78,4 +78,13 @@ describe('npm run bench (smoke run)', () => {
     expect(send?.usage.posts).toBeGreaterThanOrEqual(1);
     expect(send?.perMillion).toBeGreaterThan(0);
   });
+
+  it('counts the S3 requests of a media message at the local S3', () => {
+    const media = report.cost?.flows.find((flow) => flow.flow === 'media');
+    // The upload (POST) and the copy out of staging; the check (HEAD, ranged GET) and the download.
+    expect(media?.usage.s3.puts).toBe(2);
+    expect(media?.usage.s3.gets).toBe(3);
+    expect(media?.usage.s3.gbOut).toBeGreaterThan(0);
+    expect(media?.dollars.s3).toBeGreaterThan(0);
+  });
 });
