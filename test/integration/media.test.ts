@@ -1,5 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../../contract/limits';
 import { MEDIA_MAX_BYTES } from '../../contract/media';
 import { LOCAL_MEDIA_BUCKET } from '../../local/provision';
 import { S3RVER_CREDENTIALS } from '../../local/s3';
@@ -161,6 +162,32 @@ describe('media messages, one per kind, uploaded and downloaded for real', () =>
     expect(first).toMatchObject({ type: 'ack', duplicate: false });
     expect(again).toMatchObject({ type: 'ack', duplicate: true, seq: first.seq });
     expect(await harness.storedMessages('fay:gus')).toHaveLength(1);
+  });
+});
+
+describe('pages of media messages', () => {
+  it('stay within the reply budget with their URLs and largest previews', async () => {
+    const { sender } = await pair('tia', 'uma');
+    const preview = `data:image/png;base64,${'A'.repeat(LIMITS.maxPreviewLength - 22)}`;
+    const count = 20;
+    for (let i = 0; i < count; i++) {
+      const slot = await uploaded(sender, 'image', 'image/png', png());
+      const ack = await sender.request({
+        action: 'sendMessage',
+        messageId: newMessageId(),
+        to: 'uma',
+        media: { uploadId: slot.uploadId, preview },
+      });
+      expect(ack.type).toBe('ack');
+    }
+    const page = await sender.request({ action: 'getMessages', conversationId: 'tia:uma', limit: 100 });
+    const messages = page.messages as Frame[];
+    // Twenty of them would pass the budget: the page stops short and says there is more.
+    expect(Buffer.byteLength(JSON.stringify(page))).toBeLessThanOrEqual(LIMITS.maxReplyBytes + 1024);
+    expect(messages.length).toBeLessThan(count);
+    expect(messages.length).toBeGreaterThan(0);
+    expect(page.hasMore).toBe(true);
+    expect(messages.every((message) => (message.media as Frame).preview === preview)).toBe(true);
   });
 });
 

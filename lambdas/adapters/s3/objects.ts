@@ -1,8 +1,12 @@
 import type { MediaLinks, MediaObjects, StoredMedia } from '../../core/ports';
 import { type S3RequestSigner, urlOf } from './signer';
 
-/** An S3 error a caller can act on: the key does not exist. */
-const isMissing = (status: number) => status === 404;
+/**
+ * The key does not exist. S3 answers 404 only to a caller that may list the bucket, and 403 to others
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html); the functions may not list,
+ * and may read every key they ask for, so a 403 means the same.
+ */
+const isMissing = (status: number) => status === 404 || status === 403;
 
 /**
  * The media objects through S3's REST API: HeadObject, a ranged GetObject, CopyObject and presigned
