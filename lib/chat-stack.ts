@@ -11,7 +11,7 @@ import { WebHosting } from './web-hosting';
 export interface ChatStackProps extends StackProps {
   /**
    * Browser origins allowed to upload to and download from the media bucket.
-   * @default ['*']
+   * @default - the web client's CloudFront URL
    */
   readonly mediaAllowedOrigins?: readonly string[];
   /**
@@ -43,7 +43,7 @@ export class ChatStack extends Stack {
 
     this.identity = new ChatIdentity(this, 'Identity');
     this.tables = new ChatTables(this, 'Tables');
-    this.media = new MediaBucket(this, 'Media', { allowedOrigins: props.mediaAllowedOrigins });
+    this.media = new MediaBucket(this, 'Media');
     this.socketApi = new ChatSocketApi(this, 'Socket', {
       tables: this.tables,
       mediaBucket: this.media.bucket,
@@ -64,6 +64,7 @@ export class ChatStack extends Stack {
         userPoolClientId: this.identity.userPoolClient.userPoolClientId,
       },
     });
+    this.media.allowBrowserOrigins(props.mediaAllowedOrigins ?? [this.web.url]);
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.socketApi.url,

@@ -45,11 +45,6 @@ export function grantMediaAccess(
 
 export interface MediaBucketProps {
   /**
-   * Origins that may upload and download from a browser with presigned URLs.
-   * @default ['*'] (presigned URLs are the access control, not the origin)
-   */
-  readonly allowedOrigins?: readonly string[];
-  /**
    * Bucket that receives S3 server access logs.
    * @default - no server access logs
    */
@@ -80,15 +75,6 @@ export class MediaBucket extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
-      // Browsers upload with a presigned POST (a form, no custom headers) and download with presigned GETs.
-      cors: [
-        {
-          allowedMethods: [HttpMethods.POST, HttpMethods.GET, HttpMethods.HEAD],
-          allowedOrigins: [...(props.allowedOrigins ?? ['*'])],
-          allowedHeaders: ['*'],
-          maxAge: 3000,
-        },
-      ],
       lifecycleRules: [
         {
           id: 'abort-incomplete-multipart-uploads',
@@ -115,5 +101,19 @@ export class MediaBucket extends Construct {
         'Server access logs are opt-in (serverAccessLogsBucket): objects are reachable only through short-lived presigned URLs that the chat functions issue to authenticated users, and CloudTrail S3 data events can audit access account-wide without a log bucket per stage.',
       );
     }
+  }
+
+  /**
+   * Lets browsers on these origins upload (a presigned POST: a form, no custom headers) and download
+   * (presigned GETs). Presigned URLs are the access control; CORS only decides which pages may read
+   * the answers.
+   */
+  allowBrowserOrigins(origins: readonly string[]): void {
+    this.bucket.addCorsRule({
+      allowedMethods: [HttpMethods.POST, HttpMethods.GET, HttpMethods.HEAD],
+      allowedOrigins: [...origins],
+      allowedHeaders: ['*'],
+      maxAge: 3000,
+    });
   }
 }

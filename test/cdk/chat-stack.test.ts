@@ -359,9 +359,20 @@ describe('ChatStack media bucket', () => {
     });
   });
 
-  it('allows any origin by default (presigned URLs are the access control)', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['*'] })] },
+  it("allows only the web client's origin by default", () => {
+    const distributionId = logicalIdOf(stack, stack.web.distribution.distributionId);
+    const bucketId = logicalIdOf(stack, stack.media.bucket.bucketName);
+    onlyResource(template, bucketId).hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: {
+        CorsRules: [
+          Match.objectLike({
+            AllowedMethods: ['POST', 'GET', 'HEAD'],
+            AllowedOrigins: [
+              { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] },
+            ],
+          }),
+        ],
+      },
     });
   });
 });
