@@ -146,6 +146,7 @@ export async function attachUpload(
   if (slot.claimedBy !== undefined && slot.claimedBy !== claimant) {
     throw new ChatError('UPLOAD_USED', `Upload ${part.uploadId} already backs another message`);
   }
+  // A slot bound to this message was verified by the send that bound it: a retry does not check again.
   let size = slot.size;
   if (slot.claimedBy === undefined || size === undefined) {
     if (deps.clock.now() > slot.claimableUntil) {

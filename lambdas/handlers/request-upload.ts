@@ -2,8 +2,7 @@ import { ENV } from '../../contract/environment';
 import { S3UploadPresigner } from '../adapters/s3/presigned-post';
 import { requestUpload } from '../core/media';
 import { requireEnv, timingsFromEnv } from './wiring/config';
-import { systemClock } from './wiring/environment';
-import { uploadSlotStoreFromEnv } from './wiring/media';
+import { systemClock, uploadSlotStoreFromEnv } from './wiring/environment';
 import { actionHandler } from './wiring/route';
 
 const deps = {

@@ -7,9 +7,10 @@ import {
   messageStoreFromEnv,
   notifierFromEnv,
   systemClock,
+  uploadSlotStoreFromEnv,
   userStoreFromEnv,
 } from './wiring/environment';
-import { mediaObjectsFromEnv, uploadSlotStoreFromEnv } from './wiring/media';
+import { mediaObjectsFromEnv } from './wiring/media';
 import { actionHandler } from './wiring/route';
 
 const media = mediaObjectsFromEnv();

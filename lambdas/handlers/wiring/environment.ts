@@ -7,6 +7,7 @@ import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { DynamoConversationStore } from '../../adapters/dynamodb/conversations';
 import { DynamoDeviceStore } from '../../adapters/dynamodb/devices';
 import { DynamoMessageStore } from '../../adapters/dynamodb/messages';
+import { DynamoUploadSlotStore } from '../../adapters/dynamodb/uploads';
 import { DynamoUserStore } from '../../adapters/dynamodb/users';
 import { LambdaInvoker } from '../../adapters/lambda/invoker';
 import type { ConnectionDeps } from '../../core/connections';
@@ -28,6 +29,7 @@ export const conversationStoreFromEnv = () =>
   new DynamoConversationStore(db, requireEnv(CONVERSATIONS_TABLE.envVar));
 export const notifierFromEnv = () => new ManagementApiNotifier(requireEnv(ENV.connectionsEndpoint));
 export const deviceStoreFromEnv = () => new DynamoDeviceStore(db, requireEnv(USERS_TABLE.envVar));
+export const uploadSlotStoreFromEnv = () => new DynamoUploadSlotStore(db, requireEnv(USERS_TABLE.envVar));
 export const drainInvokerFromEnv = () =>
   new LambdaInvoker<DrainRequest>(requireEnv(functionNameEnvVar('drain')));
 /** connect, disconnect, heartbeat and the sweeper: a change of presence is pushed to other users. */
