@@ -13,8 +13,20 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import { Emitter } from './emitter';
 import { ChatClientError, isDisconnected } from './errors';
 import { conversationIdOf, randomId } from './ids';
+import {
+  cancelled,
+  describeMedia,
+  isUploadGone,
+  type MediaInput,
+  MediaUpload,
+  mediaPartOf,
+  sentAttachment,
+  type Uploader,
+  type UploadProgress,
+} from './media';
 import { MessageStore, type Origin } from './message-store';
 import { type Ack, Outbox, type OutgoingMessage } from './outbox';
+import { fetchUploader } from './upload';
 
 /**
  * What the client needs of a WebSocket: the browser's `WebSocket` and the `ws` package both fit.
@@ -56,6 +68,8 @@ export type ClientEvents = { [T in ServerEventType]: EventOf<T> } & {
   stored: { conversationId: string; messages: ChatMessage[] };
   /** The unacknowledged messages of a conversation changed. */
   outbox: { conversationId: string; pending: OutgoingMessage[] };
+  /** A media message's file is uploading: bytes sent so far. */
+  upload: { conversationId: string; messageId: string } & UploadProgress;
 };
 
 export interface ChatClientOptions {
@@ -78,6 +92,11 @@ export interface ChatClientOptions {
   gapWaitMs?: number;
   backoff?: BackoffOptions;
   random?: () => number;
+  /**
+   * Uploads media files to their slot. Default: `fetchUploader` (Node and browsers, no progress before
+   * the end); browsers pass `xhrUploader(XMLHttpRequest)` for progress.
+   */
+  upload?: Uploader;
 }
 
 /** Actions that get a reply, and the reply's type. `typing` has none. */
@@ -112,11 +131,15 @@ interface PendingRequest {
 export class ChatClient extends Emitter<ClientEvents> {
   readonly userId: string;
   readonly store: MessageStore;
-  private readonly options: Required<Omit<ChatClientOptions, 'backoff' | 'random'>> & {
+  private readonly options: Required<Omit<ChatClientOptions, 'backoff' | 'random' | 'upload'>> & {
     backoff: BackoffOptions;
     random: () => number;
   };
+  private readonly upload: Uploader;
   private readonly outbox: Outbox;
+  /** Uploads of the media messages in the outbox, by messageId. */
+  private readonly uploads = new Map<string, MediaUpload>();
+  private readonly urlRequests = new Map<string, Promise<ReplyOf<'getMediaUrl'>>>();
   private readonly requests = new Map<string, PendingRequest>();
   private socket: SocketLike | undefined;
   private current: StateChange = { state: 'closed', attempt: 0 };
@@ -145,9 +168,12 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.userId = options.userId;
     this.heartbeatMs = this.options.heartbeatIntervalMs;
     this.store = new MessageStore(options.userId);
+    this.upload = options.upload ?? fetchUploader;
     this.outbox = new Outbox({
-      send: (message) =>
-        this.request('sendMessage', { messageId: message.messageId, to: message.to, text: message.text }),
+      send: (message, signal) =>
+        message.media
+          ? this.sendMediaAttempt(message, signal)
+          : this.request('sendMessage', { messageId: message.messageId, to: message.to, text: message.text }),
       retryDelay: (attempt) => backoffDelay(attempt, this.options.backoff, this.options.random),
       changed: (conversationId) =>
         this.emit('outbox', { conversationId, pending: this.outbox.pending(conversationId) }),
@@ -182,6 +208,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.dropSocket('closed by the app');
     socket?.close(1000, 'bye');
     const closed = new ChatClientError('CLOSED', 'The chat client was closed');
+    for (const upload of this.uploads.values()) upload.cancel();
     this.outbox.rejectAll(closed);
     for (const waiter of this.opened) waiter.reject(closed);
     this.opened.clear();
@@ -214,6 +241,76 @@ export class ChatClient extends Emitter<ClientEvents> {
   sendMessage(to: string, text: string, messageId: string = randomId()): Promise<Ack> {
     const conversationId = conversationIdOf(this.userId, to);
     return this.outbox.add({ messageId, conversationId, to, text, queuedAt: Date.now() });
+  }
+
+  /**
+   * Sends a photo, voice note, audio file or video; resolves with its ack. The file goes straight to
+   * the bucket through an upload slot (progress comes to `onProgress` and as `upload` events), then the
+   * message, which waits in the outbox like text: after a reconnect only the message is sent again,
+   * with the same messageId, unless the upload had not finished or the server no longer accepts it
+   * (UPLOAD_EXPIRED, UPLOAD_NOT_FOUND), when the file is uploaded again through a new slot. Rejects at
+   * once with MEDIA_TYPE_NOT_ALLOWED or MEDIA_TOO_LARGE for a file the server would refuse, with
+   * UPLOAD_FAILED when the bucket refuses the file or cannot be reached, and with CANCELLED when
+   * `signal` aborts before the file is up.
+   *
+   *   const ack = await client.sendMedia({ to: 'bob', file, caption: 'Look', onProgress: console.log });
+   */
+  sendMedia(input: MediaInput): Promise<Ack> {
+    let media: ReturnType<typeof describeMedia>;
+    try {
+      media = describeMedia(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { to, messageId = randomId(), signal, onProgress } = input;
+    const conversationId = conversationIdOf(this.userId, to);
+    const upload = new MediaUpload(media, {
+      requestSlot: ({ kind, contentType, size, fileName }) =>
+        this.request('requestUpload', {
+          kind,
+          contentType,
+          size,
+          ...(fileName !== undefined && { fileName }),
+        }),
+      upload: this.upload,
+      progress: (progress) => {
+        onProgress?.(progress);
+        this.emit('upload', { conversationId, messageId, ...progress });
+      },
+    });
+    if (signal?.aborted) return Promise.reject(cancelled());
+    this.uploads.set(messageId, upload);
+    const onAbort = () => this.cancelMedia(messageId);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const text = input.caption ?? '';
+    return this.outbox
+      .add({ messageId, conversationId, to, text, media, queuedAt: Date.now() })
+      .finally(() => {
+        signal?.removeEventListener('abort', onAbort);
+        this.uploads.delete(messageId);
+      });
+  }
+
+  /** How far the file of a media message in the outbox has uploaded. */
+  uploadProgress(messageId: string): UploadProgress | undefined {
+    return this.uploads.get(messageId)?.progress;
+  }
+
+  /**
+   * A fresh download URL for a media message (docs/protocol.md, `getMediaUrl`), for one whose URL
+   * expired or is still "" (our own message, stored from its ack). The store's copy is updated;
+   * concurrent calls for the same message share one request.
+   */
+  refreshMediaUrl(conversationId: string, seq: number): Promise<ReplyOf<'getMediaUrl'>> {
+    const key = `${conversationId} ${seq}`;
+    let reply = this.urlRequests.get(key);
+    if (!reply) {
+      reply = this.request('getMediaUrl', { conversationId, seq }).finally(() =>
+        this.urlRequests.delete(key),
+      );
+      this.urlRequests.set(key, reply);
+    }
+    return reply;
   }
 
   pending(conversationId?: string): OutgoingMessage[] {
@@ -302,6 +399,36 @@ export class ChatClient extends Emitter<ClientEvents> {
       });
       this.sendFrame({ ...fields, action, requestId } as ClientFrame);
     });
+  }
+
+  /** Cancels a media message while its file uploads; once the file is up, the message goes on. */
+  private cancelMedia(messageId: string): void {
+    if (this.uploads.get(messageId)?.cancel()) this.outbox.cancel(messageId, cancelled());
+  }
+
+  /** One attempt to send a media message: the upload first, unless it finished in an earlier attempt. */
+  private async sendMediaAttempt(message: OutgoingMessage, signal: AbortSignal): Promise<Ack> {
+    const upload = this.uploads.get(message.messageId);
+    if (!message.media || !upload) throw cancelled();
+    const { messageId, to, text } = message;
+    for (let fresh = false; ; fresh = true) {
+      const uploadId = await upload.uploadId();
+      // The connection dropped while the file uploaded: the attempt of the next connection sends it.
+      if (signal.aborted)
+        throw new ChatClientError('DISCONNECTED', 'The connection closed during the upload');
+      try {
+        return await this.request('sendMessage', {
+          messageId,
+          to,
+          ...(text !== '' && { text }),
+          media: mediaPartOf(message.media, uploadId),
+        });
+      } catch (error) {
+        // Once per attempt: a new upload that is refused again will not be accepted by a third.
+        if (fresh || !isUploadGone(error)) throw error;
+        upload.discard();
+      }
+    }
   }
 
   private async attempt(attempt: number): Promise<void> {
@@ -441,10 +568,17 @@ export class ChatClient extends Emitter<ClientEvents> {
         const sent = this.outbox.pending(event.conversationId).find((m) => m.messageId === event.messageId);
         if (sent) {
           const { messageId, conversationId, seq, sentAt } = event;
-          this.receive(
-            [{ conversationId, seq, messageId, from: this.userId, to: sent.to, text: sent.text, sentAt }],
-            'push',
-          );
+          const message: ChatMessage = {
+            conversationId,
+            seq,
+            messageId,
+            from: this.userId,
+            to: sent.to,
+            text: sent.text,
+            ...(sent.media && { media: sentAttachment(sent.media) }),
+            sentAt,
+          };
+          this.receive([message], 'push');
         }
         return;
       }
@@ -466,6 +600,9 @@ export class ChatClient extends Emitter<ClientEvents> {
         return;
       case 'messages':
         this.store.setPeerReceipts(event.conversationId, event.peerReceipts);
+        return;
+      case 'mediaUrl':
+        this.store.setMediaUrl(event.conversationId, event.seq, event.url, event.urlExpiresAt);
         return;
       default:
         return;

@@ -3,9 +3,16 @@ import type { ErrorCode } from '../contract/protocol/frames';
 /**
  * Why a request failed: a server error code from docs/protocol.md, or one of the client's own:
  * TIMEOUT (no reply in time), DISCONNECTED (the socket was not open or closed before the reply),
- * CLOSED (the client was closed for good).
+ * CLOSED (the client was closed for good), UPLOAD_FAILED (the bucket refused a media upload or could
+ * not be reached), CANCELLED (the app cancelled a media message while its file uploaded).
  */
-export type ClientErrorCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'CLOSED';
+export type ClientErrorCode =
+  | ErrorCode
+  | 'TIMEOUT'
+  | 'DISCONNECTED'
+  | 'CLOSED'
+  | 'UPLOAD_FAILED'
+  | 'CANCELLED';
 
 export class ChatClientError extends Error {
   constructor(

@@ -75,6 +75,18 @@ export class MessageStore {
     return added.sort((a, b) => a.seq - b.seq);
   }
 
+  /**
+   * A fresh download URL for a held media message (a `mediaUrl` reply). The message is replaced, not
+   * changed, so that views holding the old object can tell it moved on.
+   */
+  setMediaUrl(conversationId: string, seq: number, url: string, urlExpiresAt: number): void {
+    const conversation = this.conversations.get(conversationId);
+    const message = conversation?.messages.get(seq);
+    if (!conversation || !message?.media) return;
+    conversation.messages.set(seq, { ...message, media: { ...message.media, url, urlExpiresAt } });
+    conversation.sorted = undefined;
+  }
+
   /** An empty newest page: the conversation has no messages, so nothing is missing below the first. */
   markEmpty(conversationId: string): void {
     const conversation = this.conversation(conversationId);

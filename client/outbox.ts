@@ -1,5 +1,6 @@
 import type { EventOf } from '../contract/protocol/frames';
 import { type ChatClientError, isDisconnected, isRetryable } from './errors';
+import type { OutgoingMedia } from './media';
 
 export type Ack = EventOf<'ack'>;
 
@@ -7,7 +8,10 @@ export interface OutgoingMessage {
   readonly messageId: string;
   readonly conversationId: string;
   readonly to: string;
+  /** The text, or a media message's caption ("" for none). */
   readonly text: string;
+  /** A media message's file, uploaded before the message is sent. */
+  readonly media?: OutgoingMedia;
   /** Local clock, for display while the message has no server time. */
   readonly queuedAt: number;
 }
@@ -17,12 +21,15 @@ interface Entry {
   readonly resolve: (ack: Ack) => void;
   readonly reject: (error: unknown) => void;
   inFlight: boolean;
+  /** Aborted when the attempt in flight no longer counts (the connection dropped, or the message was cancelled). */
+  attempt: AbortController | undefined;
   attempts: number;
   retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export interface OutboxDeps {
-  send(message: OutgoingMessage): Promise<Ack>;
+  /** One attempt; `signal` aborts when the attempt no longer counts, and it must then not send. */
+  send(message: OutgoingMessage, signal: AbortSignal): Promise<Ack>;
   /** Delay before retry number `attempt` (from 0) after a retryable error. */
   retryDelay(attempt: number): number;
   /** The pending messages of a conversation changed. */
@@ -42,7 +49,15 @@ export class Outbox {
 
   add(message: OutgoingMessage): Promise<Ack> {
     const acked = new Promise<Ack>((resolve, reject) => {
-      this.entries.push({ message, resolve, reject, inFlight: false, attempts: 0, retryTimer: undefined });
+      this.entries.push({
+        message,
+        resolve,
+        reject,
+        inFlight: false,
+        attempt: undefined,
+        attempts: 0,
+        retryTimer: undefined,
+      });
     });
     this.deps.changed(message.conversationId);
     this.pump();
@@ -62,11 +77,16 @@ export class Outbox {
 
   /** The connection is gone: nothing is in flight any more, and retries wait for the next one. */
   disconnected(): void {
-    for (const entry of this.entries) {
-      entry.inFlight = false;
-      clearTimeout(entry.retryTimer);
-      entry.retryTimer = undefined;
-    }
+    for (const entry of this.entries) this.stop(entry);
+  }
+
+  /** Gives up on one message, e.g. a media message the user cancelled; false when it is not waiting. */
+  cancel(messageId: string, error: ChatClientError): boolean {
+    const entry = this.entries.find((candidate) => candidate.message.messageId === messageId);
+    if (!entry) return false;
+    this.stop(entry);
+    this.settle(entry, () => entry.reject(error));
+    return true;
   }
 
   pending(conversationId?: string): OutgoingMessage[] {
@@ -84,13 +104,24 @@ export class Outbox {
     }
   }
 
+  private stop(entry: Entry): void {
+    entry.inFlight = false;
+    entry.attempt?.abort();
+    entry.attempt = undefined;
+    clearTimeout(entry.retryTimer);
+    entry.retryTimer = undefined;
+  }
+
   private send(entry: Entry): void {
     entry.inFlight = true;
-    this.deps.send(entry.message).then(
+    const attempt = new AbortController();
+    entry.attempt = attempt;
+    this.deps.send(entry.message, attempt.signal).then(
       (ack) => this.settle(entry, () => entry.resolve(ack)),
       (error: unknown) => {
-        if (!entry.inFlight) return;
+        if (attempt.signal.aborted) return;
         entry.inFlight = false;
+        entry.attempt = undefined;
         if (isDisconnected(error)) return;
         if (isRetryable(error)) {
           entry.retryTimer = setTimeout(

@@ -30,6 +30,8 @@ export const ERROR_MESSAGES: Record<ClientErrorCode, string> = {
   TIMEOUT: 'The server is taking too long to answer. Check your connection.',
   DISCONNECTED: 'You are not connected right now. This will work again once the connection is back.',
   CLOSED: 'You were signed out.',
+  UPLOAD_FAILED: 'The file could not be uploaded. Check your connection and try again.',
+  CANCELLED: 'You cancelled sending this file.',
 };
 
 const COGNITO_MESSAGES: Record<string, string> = {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ChatClient, type SocketLike } from '../../client/chat-client';
 import type { Runtime } from '../../local/runtime';
+import { png } from '../support/media';
 import { startTestRuntime } from '../support/runtime';
 
 type Listener = (event: never) => void;
@@ -125,5 +126,38 @@ describe('the client library against the local runtime', () => {
     expect(alice.pending().map((m) => m.text)).toEqual(['Written offline']);
     await expect(ack).resolves.toMatchObject({ duplicate: false });
     expect((await bobGets).messageId).toBe((await ack).messageId);
+  });
+
+  it('sends a photo with sendMedia: uploaded with fetch, downloaded by the peer byte for byte', async () => {
+    const file = new Blob([new Uint8Array(png(8, 6))], { type: 'image/png' });
+    const bobGets = bob.next('message', (event) => event.media !== undefined);
+    const progress: number[] = [];
+    const ack = await alice.sendMedia({
+      to: 'bob',
+      file,
+      caption: 'A tiny photo',
+      width: 8,
+      height: 6,
+      onProgress: ({ loaded }) => progress.push(loaded),
+    });
+    const received = await bobGets;
+    expect(received).toMatchObject({
+      seq: ack.seq,
+      text: 'A tiny photo',
+      media: { kind: 'image', contentType: 'image/png', size: file.size, width: 8, height: 6 },
+    });
+    expect(progress.at(-1)).toBe(file.size);
+    const download = await fetch(received.media?.url ?? '');
+    expect(download.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await download.arrayBuffer()).equals(png(8, 6))).toBe(true);
+
+    // Alice's own copy, stored from the ack, has no URL until she asks for one.
+    const own = alice.store.messages('alice:bob').find((message) => message.seq === ack.seq);
+    expect(own?.media?.url).toBe('');
+    const renewed = await alice.refreshMediaUrl('alice:bob', ack.seq);
+    expect((await fetch(renewed.url)).status).toBe(200);
+    expect(alice.store.messages('alice:bob').find((message) => message.seq === ack.seq)?.media?.url).toBe(
+      renewed.url,
+    );
   });
 });
