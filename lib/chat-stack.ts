@@ -63,6 +63,7 @@ export class ChatStack extends Stack {
         region: this.region,
         userPoolClientId: this.identity.userPoolClient.userPoolClientId,
       },
+      mediaBucket: this.media.bucket,
     });
     this.media.allowBrowserOrigins(props.mediaAllowedOrigins ?? [this.web.url]);
 

@@ -20,8 +20,9 @@ import {
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { BucketDeployment, CacheControl, type ISource, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { buildWeb, WEB_DIR } from '../web/build';
+import { buildWeb, indexHtml, WEB_DIR } from '../web/build';
 import type { WebConfig } from '../web/config';
+import type { CspSources } from '../web/csp';
 import { functionLogsAndRole } from './chat-function';
 import { acknowledge, flatStatementsOf, flattenCfnValue, wildcardFinding } from './nag';
 
@@ -44,6 +45,12 @@ export interface WebHostingProps {
   readonly accessLogsBucket?: IBucket;
   /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edges) */
   readonly priceClass?: PriceClass;
+  /**
+   * The media bucket: the Content-Security-Policy of index.html (written at deploy time, with the
+   * bucket's name) lets the page upload there and load media from there.
+   * @default - no media origin is allowed
+   */
+  readonly mediaBucket?: IBucket;
 }
 
 /**
@@ -97,7 +104,11 @@ export class WebHosting extends Construct {
     });
     this.deployment = new BucketDeployment(this, 'Deployment', {
       destinationBucket: this.bucket,
-      sources: [webClientSource(), Source.jsonData('config.json', config)],
+      sources: [
+        webClientSource(),
+        Source.data('index.html', indexHtml(this.cspSources(props))),
+        Source.jsonData('config.json', config),
+      ],
       // Browsers and CloudFront revalidate each request (CloudFront after the cache policy's one-second
       // minimum TTL), so a deploy shows without an invalidation, whose CDK grant is on every distribution.
       cacheControl: [CacheControl.noCache()],
@@ -107,6 +118,23 @@ export class WebHosting extends Construct {
 
     this.acknowledgeFindings(props);
     acknowledgeDeploymentFindings(this.deployment, role, this.bucket);
+  }
+
+  /**
+   * Exact origins, no wildcard: the WebSocket stage, Cognito's endpoint in the pool's region (as
+   * web/cognito.ts calls it), and the media bucket's virtual-hosted, regional endpoint, which is where
+   * the SDK's presigned POSTs and GETs point
+   * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html).
+   */
+  private cspSources(props: WebHostingProps): CspSources {
+    const stack = Stack.of(this);
+    const { wsUrl, region } = props.config;
+    return {
+      connect: [wsUrl, `https://cognito-idp.${region}.amazonaws.com`],
+      media: props.mediaBucket
+        ? [`https://${props.mediaBucket.bucketName}.s3.${stack.region}.${stack.urlSuffix}`]
+        : [],
+    };
   }
 
   private acknowledgeFindings(props: WebHostingProps): void {

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
     throw new Error(`--dynamodb local needs Java ${JAVA_MIN_VERSION}+ on the PATH`);
   const dataDir = values.memory ? undefined : resolve(values['data-dir'] ?? '.data');
 
-  const web = await createWebServer({ log: (line) => console.log(line) });
+  let s3Origin: string | undefined;
+  const web = await createWebServer({
+    log: (line) => console.log(line),
+    mediaOrigins: () => (s3Origin ? [s3Origin] : []),
+  });
   const runtime = await startRuntime({
     port,
     httpFallback: web.httpFallback,
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
     dynamodb: values.dynamodb === 'local' ? 'dynamodb-local' : 'dynalite',
     log: (line) => console.log(line),
   });
+  s3Origin = new URL(runtime.s3Endpoint).origin;
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   console.log(`
 Serverless chat is running locally (ready in ${seconds} s).

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { type BuildContext, context, type Message } from 'esbuild';
 import { STAGE } from '../contract/routes';
-import { WEB_DIR, webBuildOptions } from '../web/build';
+import { indexHtml, webBuildOptions } from '../web/build';
 
 export interface WebServer {
   /** For RuntimeOptions.httpFallback: serves the app, or answers false for any other path. */
@@ -52,7 +51,16 @@ function describeBuildErrors(errors: readonly Message[]): string {
  * the page is loaded, so a reload shows edits to web/. `/config.json` points the app at the server
  * the browser reached, whatever port or address that was.
  */
-export async function createWebServer(options: { log?: (line: string) => void } = {}): Promise<WebServer> {
+export interface WebServerOptions {
+  log?: (line: string) => void;
+  /**
+   * Origins the page loads media from and uploads them to (the local S3), asked on every page load
+   * because the runtime starts after the web server.
+   */
+  mediaOrigins?: () => readonly string[];
+}
+
+export async function createWebServer(options: WebServerOptions = {}): Promise<WebServer> {
   const log = options.log ?? ((line: string) => console.log(line));
   const builder: BuildContext = await context({ ...webBuildOptions('/web'), write: false });
   let files = new Map<string, Uint8Array>();
@@ -80,7 +88,9 @@ export async function createWebServer(options: { log?: (line: string) => void } 
       if (failure !== undefined) {
         send(req, res, 500, 'text/plain; charset=utf-8', `The web client does not build:\n\n${failure}\n`);
       } else {
-        send(req, res, 200, contentType('.html'), await readFile(join(WEB_DIR, 'index.html')));
+        // Locally the app may also be pointed at a deployed stack (wss:, and Cognito over https:).
+        const html = indexHtml({ connect: ['ws:', 'wss:', 'https:'], media: options.mediaOrigins?.() ?? [] });
+        send(req, res, 200, contentType('.html'), html);
       }
       return true;
     }

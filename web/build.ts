@@ -1,15 +1,15 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, buildSync } from 'esbuild';
+import { type CspSources, contentSecurityPolicy } from './csp';
 
 /**
  * The one build definition of the browser app, used by `npm start` (in memory, local/web-server.ts)
  * and by the CDK app (into the client's asset while `cdk synth` bundles, lib/web-hosting.ts): web/main.ts
- * and web/styles.css become app.js and styles.css, next to the static files.
+ * and web/styles.css become app.js and styles.css. index.html is written by `indexHtml` where it is served.
  */
 export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
-export const WEB_STATIC_FILES = ['index.html'] as const;
 
 export function webBuildOptions(outdir: string): BuildOptions & { outdir: string } {
   return {
@@ -30,6 +30,18 @@ export function webBuildOptions(outdir: string): BuildOptions & { outdir: string
 export function buildWeb(outdir: string): string {
   mkdirSync(outdir, { recursive: true });
   buildSync(webBuildOptions(outdir));
-  for (const file of WEB_STATIC_FILES) copyFileSync(join(WEB_DIR, file), join(outdir, file));
   return outdir;
+}
+
+/** web/index.html with the Content-Security-Policy for these sources (CDK tokens allowed) in its head. */
+export function indexHtml(sources: CspSources): string {
+  const csp = contentSecurityPolicy(sources);
+  if (csp.includes('"')) throw new Error(`A Content-Security-Policy source holds a quote: ${csp}`);
+  const html = readFileSync(join(WEB_DIR, 'index.html'), 'utf8');
+  const charset = '<meta charset="utf-8" />';
+  if (!html.includes(charset)) throw new Error(`web/index.html has no ${charset}`);
+  return html.replace(
+    charset,
+    `${charset}\n    <meta http-equiv="Content-Security-Policy" content="${csp}" />`,
+  );
 }

@@ -1,6 +1,8 @@
 import { ChatClient, type StateChange } from '../client/chat-client';
 import { ChatClientError } from '../client/errors';
 import { conversationIdOf, peerOf, randomId, USER_ID_PATTERN } from '../client/ids';
+import { describeMedia, type OutgoingMedia } from '../client/media';
+import { xhrUploader } from '../client/upload';
 import { LIMITS } from '../contract/limits';
 import type { ChatMessage, ConversationSummary, Presence } from '../contract/protocol/frames';
 import { type ChatHost, ChatView, type FailedSend } from './chat-view';
@@ -9,6 +11,9 @@ import { type ConversationItem, ConversationList, type ListHost } from './conver
 import { h } from './dom';
 import { connectionMessage, describeError, ERROR_MESSAGES } from './errors';
 import { lastSeen } from './format';
+import type { MediaSend } from './media-composer';
+import { MediaSources } from './media-sources';
+import { mediaSummary, showProgress } from './media-view';
 import { deviceId, type Session, SignInRequired } from './session';
 
 interface Entry {
@@ -35,6 +40,9 @@ export class ChatApp implements ChatHost, ListHost {
   private readonly presence = new Map<string, Presence>();
   private readonly typing = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly failed = new Map<string, FailedSend[]>();
+  readonly media: MediaSources;
+  /** Cancels each media message whose file is uploading, by messageId. */
+  private readonly uploads = new Map<string, AbortController>();
   private nextCursor: string | null = null;
   private readonly list: ConversationList;
   private chat: ChatView | undefined;
@@ -60,7 +68,9 @@ export class ChatApp implements ChatHost, ListHost {
       deviceId: deviceId(),
       getToken: () => session.getToken(),
       WebSocket: globalThis.WebSocket,
+      upload: xhrUploader(XMLHttpRequest),
     });
+    this.media = new MediaSources(this.client, (conversationId) => this.refreshConversation(conversationId));
     this.list = new ConversationList(this);
     this.placeholder = h(
       'section',
@@ -86,6 +96,10 @@ export class ChatApp implements ChatHost, ListHost {
         this.chat?.renderHeader();
       }),
       client.on('typing', (event) => this.onTyping(event.conversationId, event.state)),
+      client.on('upload', (event) => {
+        if (this.chat?.conversationId === event.conversationId)
+          showProgress(this.chat.element, event.messageId, event);
+      }),
       client.on('error', (event) => {
         // An error with a requestId answers a frame nobody waits for: a typing indicator, best effort.
         if (event.requestId === undefined) this.notify(new ChatClientError(event.code, event.message));
@@ -114,6 +128,7 @@ export class ChatApp implements ChatHost, ListHost {
     clearTimeout(this.toastTimer);
     this.chat?.destroy();
     this.client.close();
+    this.media.dispose();
     history.replaceState(null, '', location.pathname + location.search);
     this.signedOut(notice);
   }
@@ -166,11 +181,65 @@ export class ChatApp implements ChatHost, ListHost {
     });
   }
 
+  sendMedia(peer: string, { file, caption, facts }: MediaSend): void {
+    const conversationId = conversationIdOf(this.userId, peer);
+    const messageId = randomId();
+    const { kind, width, height, durationMs, preview } = facts;
+    const input = {
+      to: peer,
+      file,
+      kind,
+      ...(caption !== '' && { caption }),
+      ...(width !== undefined && { width }),
+      ...(height !== undefined && { height }),
+      ...(durationMs !== undefined && { durationMs }),
+      ...(preview !== undefined && { preview }),
+      messageId,
+    };
+    let media: OutgoingMedia;
+    try {
+      media = describeMedia(input);
+    } catch (error) {
+      this.notify(error);
+      return;
+    }
+    const controller = new AbortController();
+    this.uploads.set(messageId, controller);
+    this.media.remember(messageId, file);
+    this.ensureEntry(conversationId);
+    this.client
+      .sendMedia({ ...input, signal: controller.signal })
+      .catch((error: unknown) => {
+        if (error instanceof ChatClientError && (error.code === 'CLOSED' || error.code === 'CANCELLED')) {
+          this.media.forget(messageId);
+          return;
+        }
+        const message = { messageId, conversationId, to: peer, text: caption, media, queuedAt: Date.now() };
+        this.failed.set(conversationId, [
+          ...this.failedSends(conversationId),
+          { message, reason: describeError(error) },
+        ]);
+      })
+      .finally(() => {
+        this.uploads.delete(messageId);
+        this.refreshConversation(conversationId);
+      });
+  }
+
+  cancelUpload(messageId: string): void {
+    this.uploads.get(messageId)?.abort();
+  }
+
+  refuse(reason: string): void {
+    this.notify(reason);
+  }
+
   failedSends(conversationId: string): readonly FailedSend[] {
     return this.failed.get(conversationId) ?? [];
   }
 
   forgetFailed(conversationId: string, messageId: string): void {
+    this.media.forget(messageId);
     this.failed.set(
       conversationId,
       this.failedSends(conversationId).filter((failure) => failure.message.messageId !== messageId),
@@ -348,7 +417,7 @@ export class ChatApp implements ChatHost, ListHost {
           peer: entry.peer,
           ...(last && {
             last: {
-              text: last.text,
+              text: last.media ? mediaSummary(last.media, last.text) : last.text,
               time: last.sentAt,
               mine: last.from === this.userId,
               status: this.client.store.statusOf(last),
@@ -397,7 +466,7 @@ export class ChatApp implements ChatHost, ListHost {
   }
 
   private notify(error: unknown): void {
-    const message = describeError(error);
+    const message = typeof error === 'string' ? error : describeError(error);
     if (message === ERROR_MESSAGES.DISCONNECTED) return; // the banner already says so
     clearTimeout(this.toastTimer);
     this.toast.textContent = message;

@@ -5,6 +5,10 @@ import type { ChatMessage, MessageStatus } from '../contract/protocol/frames';
 import { avatar, h, icon, srOnly } from './dom';
 import { describeError } from './errors';
 import { clockTime, dayLabel } from './format';
+import { MediaComposer, type MediaSend } from './media-composer';
+import type { MediaSources } from './media-sources';
+import { type MediaActions, mediaNode, type ShownMedia, uploadNode } from './media-view';
+import { VoiceRecorder } from './voice-recorder';
 
 /** A send the server refused for good; kept on screen until the user retries or deletes it. */
 export interface FailedSend {
@@ -18,6 +22,11 @@ export interface ChatHost {
   peerLine(conversationId: string): string;
   failedSends(conversationId: string): readonly FailedSend[];
   send(peer: string, text: string): void;
+  readonly media: MediaSources;
+  sendMedia(peer: string, media: MediaSend): void;
+  cancelUpload(messageId: string): void;
+  /** Says why something cannot be done (a file that cannot be sent, no microphone). */
+  refuse(reason: string): void;
   forgetFailed(conversationId: string, messageId: string): void;
   back(): void;
 }
@@ -26,11 +35,13 @@ type Shown = 'pending' | 'failed' | MessageStatus;
 
 interface Row {
   key: string;
+  id: string;
   time: number;
   text: string;
   mine: boolean;
   status: Shown;
   failure?: FailedSend;
+  media?: { shown: ShownMedia; actions?: MediaActions; uploading?: { messageId: string; total: number } };
 }
 
 const STATUS_LABELS: Record<Shown, string> = {
@@ -47,6 +58,9 @@ const STATUS_ICONS = {
   delivered: 'checks',
   seen: 'checks',
 } as const;
+
+/** Media of messages still on their way load from memory and need no renewal. */
+const NO_ACTIONS: MediaActions = { failed: () => {}, reload: () => {} };
 
 /** Typing indicators are re-sent this often while the user types, well inside their 6 s expiry. */
 const TYPING_REPEAT_MS = 3000;
@@ -67,7 +81,14 @@ export class ChatView {
   private readonly presence: HTMLElement;
   private readonly composer: HTMLTextAreaElement;
   private readonly counter: HTMLElement;
+  private readonly files: MediaComposer;
+  private readonly recorder: VoiceRecorder;
   private readonly rows = new Map<string, { element: HTMLElement; signature: string }>();
+  /**
+   * Media elements by messageId, moved into a row's new node when only its ticks or text changed, so a
+   * render never restarts a playing video, a loaded image or the element that has the focus.
+   */
+  private readonly mediaNodes = new Map<string, { element: HTMLElement; signature: string }>();
   private loadingHistory = false;
   private historyError: unknown;
   private typingSentAt = 0;
@@ -115,12 +136,26 @@ export class ChatView {
       'aria-describedby': 'composer-counter',
     });
     this.counter = h('p', { class: 'counter', id: 'composer-counter', 'aria-live': 'polite' });
+    this.files = new MediaComposer(peer, {
+      sendMedia: (media) => host.sendMedia(peer, media),
+      refuse: (reason) => host.refuse(reason),
+    });
+    this.recorder = new VoiceRecorder({
+      sendVoice: (file, durationMs) =>
+        host.sendMedia(peer, { file, caption: '', facts: { kind: 'audio', durationMs } }),
+      refuse: (reason) => host.refuse(reason),
+      recording: (on) => form.classList.toggle('recording', on),
+    });
     const form = h(
       'form',
       { class: 'composer', 'aria-label': 'Write a message' },
+      this.files.attach,
+      this.files.picker,
       h('label', { for: 'composer', class: 'sr-only' }, `Message to ${peer}`),
       this.composer,
+      this.recorder.button,
       h('button', { type: 'submit', class: 'send', 'aria-label': 'Send' }, icon('send')),
+      this.recorder.bar,
       this.counter,
     );
     form.addEventListener('submit', (event) => {
@@ -148,6 +183,7 @@ export class ChatView {
       this.log,
       form,
     );
+    this.files.listen(this.element, this.composer);
     document.addEventListener('visibilitychange', this.onVisibility);
   }
 
@@ -163,6 +199,8 @@ export class ChatView {
   }
 
   destroy(): void {
+    this.recorder.destroy();
+    this.files.close();
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.stopTyping();
   }
@@ -190,10 +228,16 @@ export class ChatView {
           this.node(`day:${label}`, label, () => h('li', { class: 'day' }, h('span', {}, label)), used),
         );
       }
-      wanted.push(this.node(row.key, `${row.status}|${row.text}`, () => this.messageNode(row), used));
+      const media =
+        row.media &&
+        `${row.media.shown.src}|${row.media.shown.broken}|${row.media.shown.version}|${row.media.uploading?.total}`;
+      wanted.push(
+        this.node(row.key, `${row.status}|${row.text}|${media}`, () => this.messageNode(row), used),
+      );
     }
     for (const key of this.rows.keys()) if (!used.has(key)) this.rows.delete(key);
     reconcile(this.list, wanted);
+    for (const [id, node] of this.mediaNodes) if (!node.element.isConnected) this.mediaNodes.delete(id);
     this.renderHistoryState();
     if (keepBottomOffset) this.log.scrollTop = this.log.scrollHeight - fromBottom;
     else if (atBottom) this.scrollToEnd();
@@ -228,32 +272,50 @@ export class ChatView {
     const { client } = this.host;
     const stored = client.store.messages(this.conversationId);
     const storedIds = new Set(stored.map((message) => message.messageId));
+    const { media } = this.host;
     const rows: Row[] = stored.map((message) => ({
       key: `m:${message.seq}`,
+      id: message.messageId,
       time: message.sentAt,
       text: message.text,
       mine: message.from === client.userId,
       status: client.store.statusOf(message),
+      ...(message.media && {
+        media: {
+          shown: media.ofMessage({ ...message, media: message.media }),
+          actions: media.actions(message),
+        },
+      }),
     }));
     for (const message of client.pending(this.conversationId)) {
       if (storedIds.has(message.messageId)) continue;
+      const progress = client.uploadProgress(message.messageId);
       rows.push({
         key: `p:${message.messageId}`,
+        id: message.messageId,
         time: message.queuedAt,
         text: message.text,
         mine: true,
         status: 'pending',
+        ...(message.media && {
+          media: {
+            shown: media.ofOutgoing(message.messageId, message.media),
+            ...(progress && { uploading: { messageId: message.messageId, total: progress.total } }),
+          },
+        }),
       });
     }
     for (const failure of this.host.failedSends(this.conversationId)) {
       const { message } = failure;
       rows.push({
         key: `f:${message.messageId}`,
+        id: message.messageId,
         time: message.queuedAt,
         text: message.text,
         mine: true,
         status: 'failed',
         failure,
+        ...(message.media && { media: { shown: media.ofOutgoing(message.messageId, message.media) } }),
       });
     }
     return rows;
@@ -284,28 +346,60 @@ export class ChatView {
           srOnly(STATUS_LABELS[row.status]),
         ),
     );
+    const { media } = row;
+    const uploading = media?.uploading;
     const bubble = h(
       'div',
-      { class: 'bubble' },
+      { class: media ? 'bubble has-media' : 'bubble' },
       srOnly(row.mine ? 'You: ' : `${this.peer}: `),
-      // Media messages will add their own body here, next to the text.
-      h('p', { class: 'msg-text' }, row.text),
+      media && this.mediaElement(row.id, media, row.text),
+      uploading &&
+        uploadNode(
+          uploading.messageId,
+          this.host.client.uploadProgress(uploading.messageId) ?? { loaded: 0, total: uploading.total },
+          () => this.host.cancelUpload(uploading.messageId),
+        ),
+      (!media || row.text !== '') && h('p', { class: 'msg-text' }, row.text),
       meta,
     );
     return h(
       'li',
-      { class: `msg ${row.mine ? 'mine' : 'theirs'}`, 'data-status': row.mine ? row.status : undefined },
+      {
+        class: `msg ${row.mine ? 'mine' : 'theirs'}`,
+        'data-status': row.mine ? row.status : undefined,
+        'data-kind': media?.shown.kind,
+      },
       bubble,
       row.failure && this.failureNode(row.failure),
     );
+  }
+
+  private mediaElement(messageId: string, media: NonNullable<Row['media']>, caption: string): HTMLElement {
+    const { src, broken, version } = media.shown;
+    const signature = `${src}|${broken}|${version}|${caption}`;
+    const existing = this.mediaNodes.get(messageId);
+    if (existing?.signature === signature) return existing.element;
+    const element = mediaNode(media.shown, media.actions ?? NO_ACTIONS, caption);
+    this.mediaNodes.set(messageId, { element, signature });
+    return element;
   }
 
   private failureNode(failure: FailedSend): HTMLElement {
     const retry = h('button', { type: 'button', class: 'link' }, 'Try again');
     const remove = h('button', { type: 'button', class: 'link' }, 'Delete');
     retry.addEventListener('click', () => {
-      this.host.forgetFailed(this.conversationId, failure.message.messageId);
-      this.host.send(this.peer, failure.message.text);
+      const { messageId, text, media } = failure.message;
+      this.host.forgetFailed(this.conversationId, messageId);
+      if (!media) {
+        this.host.send(this.peer, text);
+        return;
+      }
+      const { file, kind, width, height, durationMs, preview } = media;
+      this.host.sendMedia(this.peer, {
+        file,
+        caption: text,
+        facts: { kind, width, height, durationMs, preview },
+      });
     });
     remove.addEventListener('click', () =>
       this.host.forgetFailed(this.conversationId, failure.message.messageId),

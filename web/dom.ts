@@ -35,6 +35,24 @@ const ICONS = {
   },
   back: { width: 16, paths: ['M10.5 2.5 5 8l5.5 5.5'] },
   send: { width: 16, paths: ['M2 8h9', 'M1.6 2.2 14.5 8 1.6 13.8 3.8 8Z'] },
+  clip: {
+    width: 16,
+    paths: [
+      'M13.5 7.5 8 13a3.5 3.5 0 0 1-5-5l6-6a2.3 2.3 0 0 1 3.3 3.3L6.5 11.1a1.2 1.2 0 0 1-1.7-1.7L10 4.2',
+    ],
+  },
+  mic: {
+    width: 16,
+    paths: [
+      'M8 1.5a2.2 2.2 0 0 0-2.2 2.2v4a2.2 2.2 0 0 0 4.4 0v-4A2.2 2.2 0 0 0 8 1.5Z',
+      'M3.5 7.5a4.5 4.5 0 0 0 9 0',
+      'M8 12v2.5',
+    ],
+  },
+  play: { width: 16, paths: ['M4.5 2.5v11l9-5.5Z'] },
+  pause: { width: 16, paths: ['M5 3v10', 'M11 3v10'] },
+  close: { width: 16, paths: ['M3.5 3.5l9 9', 'M12.5 3.5l-9 9'] },
+  trash: { width: 16, paths: ['M2.5 4.5h11', 'M6 4.5V2.5h4v2', 'M4 4.5l.8 9h6.4l.8-9'] },
 } as const satisfies Record<string, { width: number; paths: readonly string[] }>;
 export type IconName = keyof typeof ICONS;
 

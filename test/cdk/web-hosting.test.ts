@@ -36,28 +36,28 @@ function deploymentSources(template: Template): { keys: unknown[]; markers: unkn
 }
 
 /**
- * config.json as the deployment will write it: the staged file with each deploy-time marker replaced by
- * the CloudFormation value it stands for, written as cdk-nag writes values (`<LogicalId>`,
- * `<AWS::Region>`), so it can be compared with the stack's own tokens.
+ * A file as the deployment will write it: the staged file with each deploy-time marker replaced by the
+ * CloudFormation value it stands for, written as cdk-nag writes values (`<LogicalId>`, `<AWS::Region>`),
+ * so it can be compared with the stack's own tokens.
  */
-function deployedConfig(stack: Stack, template: Template): unknown {
+function deployedFile(stack: Stack, template: Template, name: string): string {
   const stage = Stage.of(stack);
   if (!stage) throw new Error('The stack is in no app');
   // Template.fromStack synthesized the app already; this returns that cloud assembly.
   const directory = stage.synth().directory;
   const { keys, markers } = deploymentSources(template);
   const staged = keys.flatMap((key, index) => {
-    const path = join(directory, `asset.${String(key).replace(/\.zip$/, '')}`, 'config.json');
+    const path = join(directory, `asset.${String(key).replace(/\.zip$/, '')}`, name);
     return existsSync(path) ? [{ path, markers: markers[index] }] : [];
   });
   expect(staged).toHaveLength(1);
-  const [config] = staged;
-  if (!config) return undefined;
-  let text = readFileSync(config.path, 'utf8');
-  for (const [marker, value] of Object.entries(config.markers ?? {})) {
+  const [file] = staged;
+  if (!file) return '';
+  let text = readFileSync(file.path, 'utf8');
+  for (const [marker, value] of Object.entries(file.markers ?? {})) {
     text = text.replaceAll(marker, flattenCfnValue(value));
   }
-  return JSON.parse(text);
+  return text;
 }
 
 describe('ChatStack web client hosting', () => {
@@ -166,7 +166,7 @@ describe('ChatStack web client hosting', () => {
     });
   });
 
-  it('copies the client and config.json into the bucket, to be revalidated on each load', () => {
+  it('copies the client, index.html and config.json into the bucket, to be revalidated on each load', () => {
     template.resourceCountIs('Custom::CDKBucketDeployment', 1);
     const properties = webDeployment(template).Properties ?? {};
     expect(properties.DestinationBucketName).toEqual({ Ref: bucketId });
@@ -174,7 +174,7 @@ describe('ChatStack web client hosting', () => {
     expect(properties.Prune).toBe(true);
     // No invalidation: no-cache makes CloudFront revalidate, and CDK's invalidation grant is on `*`.
     expect(properties).not.toHaveProperty('DistributionId');
-    expect(deploymentSources(template).keys).toHaveLength(2);
+    expect(deploymentSources(template).keys).toHaveLength(3);
   });
 
   it('writes config.json for Cognito sign-in against this stage and app client', () => {
@@ -186,10 +186,36 @@ describe('ChatStack web client hosting', () => {
       region: '<AWS::Region>',
       userPoolClientId: `<${clientId}>`,
     };
-    const config = deployedConfig(stack, template);
+    const config: unknown = JSON.parse(deployedFile(stack, template, 'config.json'));
     expect(config).toEqual(expected);
     expect(parseConfig(config)).toEqual(expected);
     expect(expected.wsUrl).toBe(flattenCfnValue(stack.resolve(stack.socketApi.url)));
+  });
+
+  it('writes index.html with a Content-Security-Policy naming the stage, Cognito and the media bucket, no wildcard', () => {
+    const apiId = logicalIdOf(stack, stack.socketApi.api.apiId);
+    const mediaId = logicalIdOf(stack, stack.media.bucket.bucketName);
+    const html = deployedFile(stack, template, 'index.html');
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)" \/>/.exec(html)?.[1] ?? '';
+    const directives = new Map(
+      csp.split('; ').map((directive) => {
+        const [name = '', ...sources] = directive.split(' ');
+        return [name, sources];
+      }),
+    );
+    const media = `https://<${mediaId}>.s3.<AWS::Region>.<AWS::URLSuffix>`;
+    expect(directives.get('connect-src')).toEqual([
+      "'self'",
+      `wss://<${apiId}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/${STAGE}`,
+      'https://cognito-idp.<AWS::Region>.amazonaws.com',
+      media,
+    ]);
+    expect(directives.get('img-src')).toEqual(["'self'", 'data:', 'blob:', media]);
+    expect(directives.get('media-src')).toEqual(["'self'", 'blob:', media]);
+    expect(directives.get('default-src')).toEqual(["'self'"]);
+    expect(directives.get('object-src')).toEqual(["'none'"]);
+    expect(csp).not.toMatch(/(^|\s)(https?:|wss?:|\*)(\s|;|$)/);
+    expect(html).toContain('<script type="module" src="app.js"></script>');
   });
 
   it('runs the deployment with its own role, which writes logs only to its own log group', () => {
@@ -248,14 +274,14 @@ describe('web client asset', () => {
     const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
     const assetDirs = deploymentSources(template)
       .keys.map((key) => join(assembly.directory, `asset.${String(key).replace(/\.zip$/, '')}`))
-      .filter((dir) => existsSync(join(dir, 'index.html')));
+      .filter((dir) => existsSync(join(dir, 'app.js')));
     expect(assetDirs).toHaveLength(1);
     const [fromSynth = ''] = assetDirs;
 
     // At the same depth as CDK's bundling directory, so the source maps' relative paths agree.
     const fromBuild = buildWeb(join(outdir, 'esbuild', 'web'));
     const files = readdirSync(fromBuild).sort();
-    expect(files).toEqual(expect.arrayContaining(['app.js', 'index.html', 'styles.css']));
+    expect(files).toEqual(expect.arrayContaining(['app.js', 'styles.css']));
     expect(readdirSync(fromSynth).sort()).toEqual(files);
     for (const file of files) {
       expect(readFileSync(join(fromSynth, file)).equals(readFileSync(join(fromBuild, file))), file).toBe(
