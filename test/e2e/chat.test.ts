@@ -1,98 +1,18 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../local/runtime';
-import { createWebServer, type WebServer } from '../../local/web-server';
-import { CHROMIUM_PATH } from '../setup/machine';
-import { startTestRuntime } from '../support/runtime';
+import type { BrowserContext } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  DESKTOP,
+  openConversation,
+  screenshot,
+  send,
+  startChat,
+  useBrowserApp,
+  waitForMessage,
+  waitForStatus,
+} from '../support/browser';
 
-const SCREENSHOTS = join('test-results', 'screenshots');
-const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 };
-const DESKTOP = { viewport: { width: 1100, height: 720 } };
-/** Long enough for a cold handler and a reconnect with backoff; a missing feature still fails. */
-const WAIT_MS = 15_000;
-
-let runtime: Runtime;
-let web: WebServer;
-let browser: Browser;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  web = await createWebServer({ log: () => {} });
-  runtime = await startTestRuntime({ httpFallback: web.httpFallback });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-  await web?.close();
-});
-
-async function newUser(options: typeof PHONE | typeof DESKTOP = PHONE): Promise<BrowserContext> {
-  const context = await browser.newContext(options);
-  context.setDefaultTimeout(WAIT_MS);
-  return context;
-}
-
-async function openApp(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(runtime.httpUrl);
-  return page;
-}
-
-async function signIn(context: BrowserContext, username: string): Promise<Page> {
-  const page = await openApp(context);
-  await page.getByLabel('Username').fill(username);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Chats' }).waitFor();
-  await waitUntilConnected(page);
-  return page;
-}
-
-/** The "Connecting…" banner goes once the connection is open: the user now exists for the others. */
-async function waitUntilConnected(page: Page): Promise<void> {
-  await page.locator('.banner').waitFor({ state: 'hidden' });
-}
-
-async function startChat(page: Page, peer: string): Promise<void> {
-  await page.getByLabel('Start a conversation').fill(peer);
-  await page.getByLabel('Start a conversation').press('Enter');
-  await page.getByRole('heading', { name: peer }).waitFor();
-}
-
-async function openConversation(page: Page, peer: string): Promise<void> {
-  await page.locator('.conversation', { hasText: peer }).click();
-  await page.getByRole('heading', { name: peer }).waitFor();
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByLabel(/^Message to/).fill(text);
-  await page.getByLabel(/^Message to/).press('Enter');
-}
-
-/** Waits until our message with this text shows this status (its ticks). */
-async function waitForStatus(
-  page: Page,
-  text: string,
-  status: 'pending' | 'sent' | 'delivered' | 'seen',
-): Promise<void> {
-  await page.locator(`.msg.mine[data-status="${status}"]`, { hasText: text }).waitFor();
-}
-
-async function waitForMessage(page: Page, text: string): Promise<void> {
-  await page.locator('.msg.theirs', { hasText: text }).waitFor();
-}
-
-function screenshot(page: Page, name: string): Promise<Buffer> {
-  return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
+const app = useBrowserApp();
+const { newUser, openApp, signIn, pageErrors } = app;
 
 describe('the web client in Chromium', () => {
   it('signs two users in, and they chat both ways with typing shown', async () => {
@@ -224,7 +144,12 @@ describe('the web client in deployed mode (Cognito answered at the network layer
   async function fakeCognito(context: BrowserContext): Promise<void> {
     await context.route('**/config.json', (route) =>
       route.fulfill({
-        json: { mode: 'cognito', wsUrl: runtime.wsUrl, region: 'eu-west-1', userPoolClientId: 'web-client' },
+        json: {
+          mode: 'cognito',
+          wsUrl: app.runtime.wsUrl,
+          region: 'eu-west-1',
+          userPoolClientId: 'web-client',
+        },
       }),
     );
     await context.route(COGNITO, async (route) => {
@@ -246,7 +171,7 @@ describe('the web client in deployed mode (Cognito answered at the network layer
           ? reply(200, {})
           : reply(400, { __type: 'CodeMismatchException', message: 'Invalid verification code provided' });
       }
-      const { token } = await runtime.issuer.issue('ivan');
+      const { token } = await app.runtime.issuer.issue('ivan');
       return reply(200, {
         AuthenticationResult: {
           IdToken: token,
