@@ -76,7 +76,10 @@ export class VoiceRecorder {
 
   private async start(): Promise<void> {
     if (this.finish) return;
-    const mimeType = RECORDING_TYPES.find((type) => MediaRecorder.isTypeSupported(type));
+    const mimeType =
+      typeof MediaRecorder === 'undefined'
+        ? undefined
+        : RECORDING_TYPES.find((type) => MediaRecorder.isTypeSupported(type));
     if (!mimeType || !navigator.mediaDevices?.getUserMedia) {
       this.host.refuse('This browser cannot record voice notes.');
       return;
