@@ -191,23 +191,17 @@ export async function runCost(
     const image = jpegOfSize(MEDIA_BYTES);
     const media = await measure(mediaSamples, async () => {
       for (let i = 0; i < mediaSamples; i++) {
-        const slot = await withRetries(() =>
-          sender.request('requestUpload', { kind: 'image', contentType: 'image/jpeg', size: image.length }),
-        );
-        const form = new FormData();
-        for (const [name, value] of Object.entries(slot.fields)) form.append(name, value);
-        form.append('file', new Blob([new Uint8Array(image)]));
-        const uploaded = await fetch(slot.url, { method: 'POST', body: form });
-        if (uploaded.status !== 204) throw new Error(`The upload answered ${uploaded.status}`);
         const messageId = `cost-media-${Date.now().toString(36)}-${messageCounter++}`;
         const delivered = recipient.next(
           'message',
           (event) => event.messageId === messageId,
           EVENT_TIMEOUT_MS,
         );
-        await withRetries(() =>
-          sender.request('sendMessage', { messageId, to: RECIPIENT, media: { uploadId: slot.uploadId } }),
-        );
+        await sender.sendMedia({
+          to: RECIPIENT,
+          file: new Blob([new Uint8Array(image)], { type: 'image/jpeg' }),
+          messageId,
+        });
         const url = (await delivered).media?.url;
         if (!url) throw new Error('The media message arrived without a download URL');
         const download = await fetch(url);
