@@ -12,7 +12,14 @@ export const ENV = {
   jwtAudience: 'CHAT_JWT_AUDIENCE',
   jwksUrl: 'CHAT_JWKS_URL',
   mediaBucket: 'CHAT_MEDIA_BUCKET',
+  /** Lowest level logged: one of LOG_LEVELS; INFO when unset. */
+  logLevel: 'CHAT_LOG_LEVEL',
+  /** The `service` key of every log line and dimension of every metric: the stack name, so stages stay apart. */
+  serviceName: 'CHAT_SERVICE_NAME',
 } as const;
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Timings that tests shorten, each with the environment variable that overrides it; production uses

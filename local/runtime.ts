@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ENV, TIMING_ENV, type Timings } from '../contract/environment';
+import { ENV, type LogLevel, TIMING_ENV, type Timings } from '../contract/environment';
 import { LIMITS } from '../contract/limits';
 import {
   AUTHORIZER,
@@ -22,6 +22,7 @@ import { LOCAL_MEDIA_BUCKET, localTableName, provisionBucket, provisionTables } 
 import { S3RVER_CREDENTIALS, startS3 } from './s3';
 import type { S3RequestEvent } from './s3-guard';
 import { startSchedules } from './schedules';
+import { collectTelemetry, formatLogRecord, type Telemetry } from './telemetry';
 
 export interface RuntimeOptions {
   /** Port of the gateway (WebSocket, @connections, HTTP); 0 picks a free one. */
@@ -41,6 +42,8 @@ export interface RuntimeOptions {
   /** Serves other HTTP paths (the web client); false when not handled. */
   httpFallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   log?: (line: string) => void;
+  /** Lowest level the functions log (ENV.logLevel); INFO by default. */
+  logLevel?: LogLevel;
   /** Observes the gateway's invocations, frames and @connections requests (the benchmark counts them). */
   onGatewayEvent?: (event: GatewayEvent) => void;
   /** Observes the requests that reach the local S3, after its checks (the benchmark counts them). */
@@ -57,6 +60,8 @@ export interface Runtime {
   s3Port: number;
   port: number;
   issuer: LocalIssuer;
+  /** The functions' log records and metrics, as CloudWatch would hold them (also at `/metrics`). */
+  telemetry: Telemetry;
   stop(): Promise<void>;
 }
 
@@ -101,6 +106,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     }),
   ]);
 
+  const log = options.log ?? ((line: string) => console.log(line));
+  const telemetry = collectTelemetry((record) => log(formatLogRecord(record)));
   const functions: Partial<Record<string, LambdaHandler>> = {};
   let issuer: LocalIssuer | undefined;
   const gateway: Gateway = await startGateway({
@@ -117,7 +124,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       maxMessageBytes: LIMITS.maxMessageBytes,
     },
     httpFallback: async (req, res) =>
-      ((await issuer?.handle(req, res)) ?? false) || ((await options.httpFallback?.(req, res)) ?? false),
+      serveMetrics(req, res, telemetry) ||
+      ((await issuer?.handle(req, res)) ?? false) ||
+      ((await options.httpFallback?.(req, res)) ?? false),
     ...(options.log && { log: options.log }),
     ...(options.onGatewayEvent && { onEvent: options.onGatewayEvent }),
   });
@@ -141,6 +150,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     [ENV.jwtAudience]: issuer.audience,
     [ENV.jwksUrl]: issuer.jwksUrl,
     [ENV.mediaBucket]: LOCAL_MEDIA_BUCKET,
+    [ENV.serviceName]: 'local',
+    [ENV.logLevel]: options.logLevel ?? 'INFO',
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
     // Locally a function's name is its key in FUNCTIONS: the gateway's Lambda API resolves it.
     ...Object.fromEntries(Object.keys(FUNCTIONS).map((name) => [functionNameEnvVar(name), name])),
@@ -165,7 +176,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     schedules: SCHEDULES,
     functions: functions as Record<string, LambdaHandler>,
     ...(options.scheduleEveryMs && { everyMs: options.scheduleEveryMs }),
-    log: options.log ?? ((line) => console.log(line)),
+    log,
   });
 
   return {
@@ -178,10 +189,20 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     s3Port: portOf(s3.endpoint),
     port: gateway.port,
     issuer,
+    telemetry,
     stop: async () => {
       await schedules.stop();
       await gateway.close();
       await Promise.all([dynamo.stop(), s3.stop()]);
+      telemetry.stop();
     },
   };
+}
+
+/** `GET /metrics`: the functions' metrics so far, as a plain-text table. */
+function serveMetrics(req: IncomingMessage, res: ServerResponse, telemetry: Telemetry): boolean {
+  if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://local').pathname !== '/metrics') return false;
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(`${telemetry.report()}\n`);
+  return true;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LOG_LEVELS } from '../contract/environment';
 import { JAVA_MIN_VERSION, javaAvailable } from './java';
 import { startRuntime } from './runtime';
 import { createWebServer } from './web-server';
@@ -11,6 +12,7 @@ const USAGE = `Usage: npm start -- [options]
   --data-dir <path>   where data persists across restarts; default .data
   --memory            keep everything in memory (nothing persists)
   --dynamodb <engine> dynalite (default, pure JavaScript) or local (AWS DynamoDB Local, needs Java)
+  --log-level <level> lowest level the functions log: DEBUG, INFO (default), WARN or ERROR
   --help              show this text`;
 
 async function main(): Promise<void> {
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       memory: { type: 'boolean', default: false },
       dynamodb: { type: 'string', default: 'dynalite' },
+      'log-level': { type: 'string', default: 'INFO' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -36,6 +39,8 @@ async function main(): Promise<void> {
   }
   if (values.dynamodb === 'local' && !javaAvailable())
     throw new Error(`--dynamodb local needs Java ${JAVA_MIN_VERSION}+ on the PATH`);
+  const logLevel = LOG_LEVELS.find((level) => level === values['log-level']?.toUpperCase());
+  if (!logLevel) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const dataDir = values.memory ? undefined : resolve(values['data-dir'] ?? '.data');
 
   let s3Origin: string | undefined;
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     ...(dataDir !== undefined && { dataDir }),
     dynamodb: values.dynamodb === 'local' ? 'dynamodb-local' : 'dynalite',
     log: (line) => console.log(line),
+    logLevel,
   });
   s3Origin = new URL(runtime.s3Endpoint).origin;
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
@@ -62,6 +68,7 @@ Serverless chat is running locally (ready in ${seconds} s).
   @connections   ${runtime.connectionsEndpoint}/@connections/<connectionId>
   DynamoDB       ${runtime.dynamoEndpoint} (${values.dynamodb})   S3 ${runtime.s3Endpoint}
   Data           ${dataDir ?? 'in memory: nothing persists'}
+  Metrics        ${runtime.httpUrl}/metrics   (functions log at ${logLevel}; --log-level to change)
 
 Press Ctrl-C to stop.`);
 
@@ -69,7 +76,7 @@ Press Ctrl-C to stop.`);
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    console.log('\nStopping…');
+    console.log(`\nMetrics of this run:\n${runtime.telemetry.report()}\n\nStopping…`);
     await runtime.stop();
     await web.close();
     process.exit(0);

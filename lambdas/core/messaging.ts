@@ -1,5 +1,5 @@
 import { ChatError } from '../../contract/protocol/errors';
-import type { FrameOf, ServerEvent } from '../../contract/protocol/frames';
+import type { EventOf, FrameOf } from '../../contract/protocol/frames';
 import { conversationIdOf } from '../../contract/protocol/ids';
 import { pushToConnections } from './delivery';
 import type { InstanceCache } from './instance-cache';
@@ -85,7 +85,7 @@ export async function sendMessage(
   deps: MessagingDeps,
   caller: Caller,
   frame: FrameOf<'sendMessage'>,
-): Promise<ServerEvent> {
+): Promise<EventOf<'ack'>> {
   if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
   const now = deps.clock.now();
   await ensureUserExists(deps, frame.to, now);

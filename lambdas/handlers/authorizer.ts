@@ -2,8 +2,10 @@ import * as z from 'zod/mini';
 import { ENV } from '../../contract/environment';
 import { CLIENT_ID_PATTERN } from '../../contract/protocol/ids';
 import { AUTHORIZER } from '../../contract/routes';
+import { logger } from '../adapters/observability/telemetry';
 import { createTokenVerifier } from '../adapters/tokens/verifier';
 import { requireEnv } from './wiring/config';
+import { correlate, invocation } from './wiring/invocation';
 
 const verify = createTokenVerifier({
   issuer: requireEnv(ENV.jwtIssuer),
@@ -35,26 +37,51 @@ function policy(
   };
 }
 
+const UNAUTHORIZED = 'Unauthorized';
+
+/** Logs why a connection is refused: the reason and the connection, never the token. */
+function refuse(reason: string): void {
+  logger.info('connection refused', { reason });
+}
+
 /**
  * REQUEST authorizer on $connect. Throwing "Unauthorized" is how API Gateway answers 401; a Deny
  * policy answers 403. The user id and device id it returns reach every later route of the connection.
  */
-export async function handler(rawEvent: unknown) {
-  const event = authorizerEvent.parse(rawEvent);
-  const query = event.queryStringParameters ?? {};
-  const token = query[AUTHORIZER.tokenQueryParameter];
-  if (!token) throw new Error('Unauthorized');
-  const check = await verify(token);
-  if (!check.ok) {
-    if (check.reason === 'invalid') throw new Error('Unauthorized');
-    return policy('anonymous', 'Deny', event.methodArn, {});
-  }
-  // A client that names no device gets one per connection: it then has no cursor across reconnects.
-  const device = deviceIdSchema.safeParse(query.deviceId);
-  const deviceId = device.success
-    ? device.data
-    : `c-${event.requestContext.connectionId.replace(/[^A-Za-z0-9_-]/g, '')}`;
-  if (query.deviceId !== undefined && !device.success)
-    return policy(check.userId, 'Deny', event.methodArn, {});
-  return policy(check.userId, 'Allow', event.methodArn, { userId: check.userId, deviceId });
-}
+export const handler = invocation(
+  'authorizer',
+  async (rawEvent) => {
+    const event = authorizerEvent.parse(rawEvent);
+    correlate({ connectionId: event.requestContext.connectionId, route: '$connect' });
+    const query = event.queryStringParameters ?? {};
+    const token = query[AUTHORIZER.tokenQueryParameter];
+    if (!token) {
+      refuse('no token');
+      throw new Error(UNAUTHORIZED);
+    }
+    const check = await verify(token);
+    if (!check.ok) {
+      refuse(
+        check.reason === 'invalid'
+          ? 'token invalid, expired or for another client'
+          : 'user name is not a valid user id',
+      );
+      if (check.reason === 'invalid') throw new Error(UNAUTHORIZED);
+      return policy('anonymous', 'Deny', event.methodArn, {});
+    }
+    correlate({ userId: check.userId });
+    // A client that names no device gets one per connection: it then has no cursor across reconnects.
+    const device = deviceIdSchema.safeParse(query.deviceId);
+    const deviceId = device.success
+      ? device.data
+      : `c-${event.requestContext.connectionId.replace(/[^A-Za-z0-9_-]/g, '')}`;
+    if (query.deviceId !== undefined && !device.success) {
+      refuse('malformed deviceId');
+      return policy(check.userId, 'Deny', event.methodArn, {});
+    }
+    correlate({ deviceId });
+    logger.info('connection authorized');
+    return policy(check.userId, 'Allow', event.methodArn, { userId: check.userId, deviceId });
+  },
+  { expected: (error) => error instanceof Error && error.message === UNAUTHORIZED },
+);

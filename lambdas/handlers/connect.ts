@@ -1,16 +1,19 @@
+import { logger } from '../adapters/observability/telemetry';
 import { openConnection } from '../core/connections';
 import { timingsFromEnv } from './wiring/config';
 import { drainInvokerFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
+import { invocation } from './wiring/invocation';
 import { parseWebSocketEvent } from './wiring/route';
 
 const deps = { users: userStoreFromEnv(), clock: systemClock, ...timingsFromEnv() };
 const drain = drainInvokerFromEnv();
 
-export async function handler(event: unknown) {
+export const handler = invocation('$connect', async (event) => {
   const { caller } = parseWebSocketEvent(event);
   const { cameOnline } = await openConnection(deps, caller);
   // Nothing can be posted to this connection before $connect returns, and the handshake waits for
   // $connect: the sync and the presence announcement run on their own.
   await drain.invokeAsync({ ...caller, announceOnline: cameOnline });
+  logger.info('connected', { cameOnline });
   return { statusCode: 200 };
-}
+});

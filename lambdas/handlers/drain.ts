@@ -1,4 +1,5 @@
 import { drainRequest } from '../../contract/invocations';
+import { count, logger } from '../adapters/observability/telemetry';
 import { announceOnline } from '../core/connections';
 import { syncDevice } from '../core/sync';
 import {
@@ -8,6 +9,7 @@ import {
   messageStoreFromEnv,
   systemClock,
 } from './wiring/environment';
+import { correlate, invocation } from './wiring/invocation';
 import { mediaObjectsFromEnv } from './wiring/media';
 
 const connectionDeps = connectionDepsFromEnv();
@@ -26,11 +28,17 @@ const syncDeps = {
  * Invoked asynchronously after $connect returns (API Gateway refuses posts during $connect and the
  * handshake waits for it), after a heartbeat revives a lapsed connection, or by `sync`.
  */
-export async function handler(event: unknown) {
+export const handler = invocation('drain', async (event) => {
   const { announceOnline: announce, ...target } = drainRequest.parse(event);
+  correlate({ ...target, route: 'drain' });
   const [result] = await Promise.all([
     syncDevice(syncDeps, target),
     announce ? announceOnline(connectionDeps, target.userId) : Promise.resolve(),
   ]);
+  if (result.kind === 'synced') {
+    count('SyncBatches');
+    count('SyncMessages', result.messages);
+  } else count('SyncsAbandoned');
+  logger.info('drained', { ...result, announceOnline: announce === true });
   return result;
-}
+});

@@ -1,18 +1,11 @@
 import { ChatError } from '../../contract/protocol/errors';
-import { parseFrame } from '../../contract/protocol/parse';
-import { errorReply, parseWebSocketEvent } from './wiring/route';
+import { frameRoute } from './wiring/route';
 
 /**
  * `$default`: API Gateway sends here every frame whose action matches no route (bad JSON, no action,
  * an unknown action). The answer says which, with the client's request id when it sent one.
  */
-export async function handler(rawEvent: unknown) {
-  const { event } = parseWebSocketEvent(rawEvent);
-  const parsed = parseFrame(event.body ?? undefined);
-  if (!parsed.ok) return errorReply(parsed.error, parsed.requestId);
+export const handler = frameRoute('$default', async (frame) => {
   // A known action reaching $default means the deployed routes lag behind this code.
-  return errorReply(
-    new ChatError('UNKNOWN_ACTION', `Action ${parsed.frame.action} has no route`),
-    parsed.frame.requestId,
-  );
-}
+  throw new ChatError('UNKNOWN_ACTION', `Action ${frame.action} has no route`);
+});

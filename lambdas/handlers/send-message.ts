@@ -1,3 +1,4 @@
+import { count } from '../adapters/observability/telemetry';
 import { sniffType } from '../adapters/s3/sniff';
 import { InstanceCache } from '../core/instance-cache';
 import { KeyedQueue } from '../core/keyed-queue';
@@ -29,4 +30,8 @@ const deps = {
   conversationQueue: new KeyedQueue(),
 };
 
-export const handler = actionHandler('sendMessage', (frame, caller) => sendMessage(deps, caller, frame));
+export const handler = actionHandler('sendMessage', async (frame, caller) => {
+  const ack = await sendMessage(deps, caller, frame);
+  count(ack.duplicate ? 'DuplicatesAnswered' : 'MessagesStored');
+  return ack;
+});

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { GatewayEvent, LambdaContext, LambdaHandler } from './types';
 
 export const REGION = 'local';
@@ -69,8 +70,15 @@ export function createLambdaRuntime(
       });
       const started = performance.now();
       onEvent?.({ type: 'invokeStart', function: functionName });
+      // Like Lambda's runtime on an instance that serves concurrent invocations (Lambda Managed
+      // Instances), each invocation runs in its own InvokeStore context, which keeps the Powertools
+      // logger's keys and stored metrics apart:
+      // https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-nodejs-runtime.html
+      const store = globalThis.awslambda?.InvokeStore;
+      const call = () => handler(event, context);
+      const scope = { [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId };
       // A handler that throws synchronously must reject like an async one.
-      const run = Promise.resolve().then(() => handler(event, context));
+      const run = Promise.resolve().then(() => (store ? store.run(scope, call) : call()));
       const outcome = Promise.race([run, timeout]).finally(() => clearTimeout(timer));
       const report = (failed: boolean) =>
         onEvent?.({

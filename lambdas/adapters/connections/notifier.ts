@@ -4,6 +4,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerEvent } from '../../../contract/protocol/frames';
 import type { ConnectionNotifier, PostResult } from '../../core/ports';
+import { count } from '../observability/telemetry';
 
 /** Posts through the @connections API. Its endpoint comes from configuration: a custom domain changes it. */
 export class ManagementApiNotifier implements ConnectionNotifier {
@@ -21,10 +22,15 @@ export class ManagementApiNotifier implements ConnectionNotifier {
           Data: new TextEncoder().encode(JSON.stringify(event)),
         }),
       );
+      count('PostsSent');
+      if (event.type === 'presence') count('PresencePosts');
       return 'sent';
     } catch (error) {
       // SDK v3 errors carry `name` and `$metadata.httpStatusCode`, never `statusCode`.
-      if (error instanceof Error && error.name === 'GoneException') return 'gone';
+      if (error instanceof Error && error.name === 'GoneException') {
+        count('PostsGone');
+        return 'gone';
+      }
       throw error;
     }
   }

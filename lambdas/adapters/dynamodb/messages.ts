@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { MediaContentType, MediaKind } from '../../../contract/media';
 import type { MessagePageQuery, MessageStore, StoredMedia, StoredMessage } from '../../core/ports';
+import { count } from '../observability/telemetry';
 import { isConditionFailure } from './client';
 
 const BY_MESSAGE_ID = 'byMessageId';
@@ -86,7 +87,10 @@ export class DynamoMessageStore implements MessageStore {
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) {
+        count('SequenceConflicts');
+        return false;
+      }
       throw error;
     }
   }

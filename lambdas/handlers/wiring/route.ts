@@ -1,8 +1,11 @@
 import * as z from 'zod/mini';
 import { ChatError } from '../../../contract/protocol/errors';
-import type { ClientAction, FrameOf, ServerEvent } from '../../../contract/protocol/frames';
+import type { ClientAction, ClientFrame, FrameOf, ServerEvent } from '../../../contract/protocol/frames';
+import { conversationIdOf } from '../../../contract/protocol/ids';
 import { parseFrame } from '../../../contract/protocol/parse';
+import { count, countError, logger } from '../../adapters/observability/telemetry';
 import type { Caller } from '../../core/ports';
+import { correlate, invocation } from './invocation';
 
 /**
  * The parts of API Gateway's WebSocket event the handlers use. Identity comes from the authorizer's
@@ -28,10 +31,13 @@ export interface RouteResult {
   body?: string;
 }
 
+/** Reads the event and the caller, and puts who is calling on every later log line of the invocation. */
 export function parseWebSocketEvent(event: unknown): { event: WebSocketEvent; caller: Caller } {
   const parsed = websocketEvent.parse(event);
+  const { routeKey, connectionId, requestId } = parsed.requestContext;
   const { userId, deviceId } = parsed.requestContext.authorizer;
-  return { event: parsed, caller: { userId, deviceId, connectionId: parsed.requestContext.connectionId } };
+  correlate({ userId, deviceId, connectionId, route: routeKey, apiRequestId: requestId });
+  return { event: parsed, caller: { userId, deviceId, connectionId } };
 }
 
 export function reply(event: ServerEvent): RouteResult {
@@ -47,31 +53,68 @@ export function errorReply(error: ChatError, requestId: string | undefined): Rou
   });
 }
 
+/** The message and conversation a frame is about, when it names them. */
+function frameKeys(frame: ClientFrame, caller: Caller) {
+  return {
+    action: frame.action,
+    requestId: frame.requestId,
+    messageId: 'messageId' in frame ? frame.messageId : undefined,
+    conversationId:
+      'conversationId' in frame
+        ? frame.conversationId
+        : 'to' in frame && frame.to !== caller.userId
+          ? conversationIdOf(caller.userId, frame.to)
+          : undefined,
+  };
+}
+
 /**
- * A route handler for one action: validates the frame, runs the core, and answers the caller with
- * the resulting event (if any) or an error frame carrying the caller's request id. Unexpected failures are
- * logged and answered with INTERNAL; their details never reach the client.
+ * A route function: reads the caller and the frame, runs `run`, and answers with its event (if any) or
+ * an error frame carrying the client's request id. Every frame is counted and logged once with its
+ * outcome; unexpected failures are logged with their cause and answered INTERNAL, without details.
  */
-export function actionHandler<A extends ClientAction>(
-  action: A,
+export function frameRoute(
+  name: string,
   /** Resolves with the reply, or undefined when success needs no reply. */
-  run: (frame: FrameOf<A>, caller: Caller) => Promise<ServerEvent | undefined>,
-): (event: unknown) => Promise<RouteResult> {
-  return async (rawEvent) => {
+  run: (frame: ClientFrame, caller: Caller) => Promise<ServerEvent | undefined>,
+): (event: unknown, context?: unknown) => Promise<RouteResult> {
+  return invocation(name, async (rawEvent) => {
     const { event, caller } = parseWebSocketEvent(rawEvent);
+    count('Requests');
     const parsed = parseFrame(event.body ?? undefined);
-    if (!parsed.ok) return errorReply(parsed.error, parsed.requestId);
-    const { frame } = parsed;
-    if (frame.action !== action) {
-      return errorReply(new ChatError('UNKNOWN_ACTION', `This route serves ${action}`), frame.requestId);
+    if (!parsed.ok) {
+      correlate({ requestId: parsed.requestId });
+      return refuse(parsed.error, parsed.requestId);
     }
+    const { frame } = parsed;
+    correlate(frameKeys(frame, caller));
     try {
-      const result = await run(frame as FrameOf<A>, caller);
+      const result = await run(frame, caller);
+      logger.info('frame handled');
       return result ? reply(result) : { statusCode: 200 };
     } catch (error) {
-      if (error instanceof ChatError) return errorReply(error, frame.requestId);
-      console.error(`${action} failed`, error);
+      if (error instanceof ChatError) return refuse(error, frame.requestId);
+      logger.error('frame failed', error);
+      countError('INTERNAL');
       return errorReply(new ChatError('INTERNAL', 'Something went wrong; retry later'), frame.requestId);
     }
-  };
+  });
+}
+
+/** A refusal the client can act on: counted by code and logged, without the frame's content. */
+function refuse(error: ChatError, requestId: string | undefined): RouteResult {
+  countError(error.code);
+  logger.info('frame refused', { code: error.code, reason: error.message });
+  return errorReply(error, requestId);
+}
+
+/** The route function of one action. */
+export function actionHandler<A extends ClientAction>(
+  action: A,
+  run: (frame: FrameOf<A>, caller: Caller) => Promise<ServerEvent | undefined>,
+): (event: unknown, context?: unknown) => Promise<RouteResult> {
+  return frameRoute(action, async (frame, caller) => {
+    if (frame.action !== action) throw new ChatError('UNKNOWN_ACTION', `This route serves ${action}`);
+    return run(frame as FrameOf<A>, caller);
+  });
 }
