@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
+import { ENV, type LogLevel } from '../contract/environment';
 import { FUNCTIONS, type FunctionDefinition, type FunctionName, type TableAccess } from '../contract/routes';
 import type { TableDefinition } from '../contract/tables';
 import { acknowledge, wildcardFindings } from './nag';
@@ -149,6 +150,11 @@ export interface ChatFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Lowest level the function logs.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -184,6 +190,9 @@ export class ChatFunction extends NodejsFunction {
       logGroup: logs,
       role: executionRole,
       bundling: cdkBundlingOptions(),
+      // Traces connect -> drain and send -> @connections posts through Lambda; the handlers add no
+      // X-Ray SDK (docs/scaling.md, bundle sizes).
+      tracing: Tracing.ACTIVE,
     });
 
     this.chatName = props.name;
@@ -192,7 +201,25 @@ export class ChatFunction extends NodejsFunction {
     this.logs = logs;
 
     this.addEnvironment('NODE_OPTIONS', '--enable-source-maps');
+    this.addEnvironment(ENV.serviceName, Stack.of(this).stackName);
+    this.addEnvironment(ENV.logLevel, props.logLevel ?? 'INFO');
 
+    acknowledge(
+      executionRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (the resource must be *).',
+    );
+
+    acknowledge(
+      this,
+      'Serverless-LambdaLatestVersion',
+      'Pinned to Node.js 22: the bundled AWS SDK and the handlers are tested on Node 22 (SDK releases need >= 22); move to the next LTS runtime after testing on it.',
+    );
+    acknowledge(
+      this,
+      'Serverless-LambdaDLQ',
+      'A dead-letter queue applies only to asynchronous invocations. Route functions and the authorizer are invoked synchronously by API Gateway; the drain and the sweeper send failed events to an on-failure destination instead (lib/failure-paths.ts), which keeps the error too.',
+    );
     acknowledge(
       this,
       'AwsSolutions-L1',

@@ -1,9 +1,16 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnAccount } from 'aws-cdk-lib/aws-apigateway';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import type { LogLevel } from '../contract/environment';
 import type { FunctionName } from '../contract/routes';
 import { ChatTables } from './chat-tables';
+import { FailurePaths } from './failure-paths';
 import { ChatIdentity } from './identity';
 import { MediaBucket } from './media-bucket';
+import { acknowledge } from './nag';
+import { ChatObservability } from './observability';
 import { ChatSchedules } from './schedules';
 import { ChatSocketApi } from './socket-api';
 import { WebHosting } from './web-hosting';
@@ -15,10 +22,29 @@ export interface ChatStackProps extends StackProps {
    */
   readonly mediaAllowedOrigins?: readonly string[];
   /**
-   * Access logs for the WebSocket stage; needs the account's API Gateway CloudWatch Logs role.
-   * @default false
+   * Access logs for the WebSocket stage. They need the account's API Gateway CloudWatch Logs role
+   * (set once per account and region): set `apiGatewayCloudWatchRole` on an account that has none,
+   * or turn access logs off.
+   * @default true
    */
   readonly apiAccessLogging?: boolean;
+  /**
+   * Creates the API Gateway CloudWatch Logs role and names it in the account's API Gateway settings
+   * (AWS::ApiGateway::Account), which WebSocket access logs need. The setting is per account and
+   * region, so only one stack there should own it; the role is retained when the stack goes.
+   * @default false
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+  /**
+   * ARN of an SNS topic told when an alarm goes off and when it clears.
+   * @default - alarms notify no one
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Lowest level the functions log.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
   /**
    * Memory per function in MB.
    * @default - 256 for every function
@@ -36,6 +62,8 @@ export class ChatStack extends Stack {
   readonly media: MediaBucket;
   readonly socketApi: ChatSocketApi;
   readonly schedules: ChatSchedules;
+  readonly failurePaths: FailurePaths;
+  readonly observability: ChatObservability;
   readonly web: WebHosting;
 
   constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
@@ -54,9 +82,23 @@ export class ChatStack extends Stack {
       },
       accessLogging: props.apiAccessLogging,
       memorySize: props.memorySize,
+      logLevel: props.logLevel,
     });
+    if (props.apiGatewayCloudWatchRole) this.setApiGatewayLogsRole();
 
-    this.schedules = new ChatSchedules(this, 'Schedules', { functions: this.socketApi.functions });
+    this.failurePaths = new FailurePaths(this, 'FailurePaths', { functions: this.socketApi.functions });
+    this.schedules = new ChatSchedules(this, 'Schedules', {
+      functions: this.socketApi.functions,
+      deadLetterQueues: { sweeper: this.failurePaths.queues.sweeper },
+    });
+    this.observability = new ChatObservability(this, 'Observability', {
+      socketApi: this.socketApi,
+      tables: this.tables,
+      failureQueues: this.failurePaths.queues,
+      alarmTopic: props.alarmTopicArn
+        ? Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+        : undefined,
+    });
     this.web = new WebHosting(this, 'Web', {
       config: {
         wsUrl: this.socketApi.url,
@@ -80,9 +122,39 @@ export class ChatStack extends Stack {
     new CfnOutput(this, 'Issuer', { value: this.identity.issuer, description: 'iss claim of the tokens' });
     new CfnOutput(this, 'Region', { value: this.region });
     new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
+      description: 'CloudWatch dashboard of the chat',
+    });
+    for (const [name, queue] of Object.entries(this.failurePaths.queues)) {
+      new CfnOutput(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}FailureQueueUrl`, {
+        value: queue.queueUrl,
+        description: `Events of the ${name} function Lambda gave up on (npm run replay-failures)`,
+      });
+    }
     new CfnOutput(this, 'WebClientUrl', {
       value: this.web.url,
       description: 'https:// URL of the browser client',
     });
+  }
+
+  /** The account-wide setting WebSocket access logs need (see apiGatewayCloudWatchRole). */
+  private setApiGatewayLogsRole(): void {
+    const role = new Role(this, 'ApiGatewayLogsRole', {
+      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'Lets API Gateway write execution and access logs to CloudWatch Logs in this account',
+      managedPolicies: [
+        ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+      ],
+    });
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    acknowledge(
+      role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'The AWS managed policy API Gateway documents for its account-wide CloudWatch Logs role; API Gateway creates the log groups, so their names are not known in advance.',
+    );
+    const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.socketApi.stage.node.addDependency(account);
   }
 }

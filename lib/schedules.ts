@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionName, SCHEDULES, type ScheduleDefinition } from '../contract/routes';
 import type { ChatFunction } from './chat-function';
@@ -12,6 +13,11 @@ export interface ChatSchedulesProps {
    * @default SCHEDULES
    */
   readonly schedules?: readonly ScheduleDefinition[];
+  /**
+   * Where EventBridge puts a run it could not start, by function.
+   * @default - none
+   */
+  readonly deadLetterQueues?: Readonly<Partial<Record<FunctionName, IQueue>>>;
 }
 
 const MINUTE_MS = 60_000;
@@ -44,6 +50,7 @@ export class ChatSchedules extends Construct {
               // The next run comes soon anyway; a late or repeated run only adds load.
               retryAttempts: 0,
               maxEventAge: Duration.minutes(schedule.everyMs / MINUTE_MS),
+              deadLetterQueue: props.deadLetterQueues?.[schedule.function],
             }),
           ],
         },

@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   LogGroupLogDestination,
   type ThrottleSettings,
@@ -11,7 +12,7 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ENV } from '../contract/environment';
+import { ENV, type LogLevel } from '../contract/environment';
 import { LIMITS } from '../contract/limits';
 import {
   AUTHORIZER,
@@ -56,11 +57,40 @@ export interface ChatSocketApiProps {
   readonly memorySize?: Partial<Record<FunctionName, number>>;
   /**
    * Access logs of the stage in a log group. WebSocket APIs can log only once the account's API Gateway
-   * settings name a CloudWatch Logs role, which is per account and region, not per stack.
-   * @default false
+   * settings name a CloudWatch Logs role, which is per account and region, not per stack (see
+   * ChatStackProps.apiGatewayCloudWatchRole).
+   * @default true
    */
   readonly accessLogging?: boolean;
+  /**
+   * Lowest level the functions log.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
 }
+
+/**
+ * One JSON line per connection, frame and disconnection: who (the authorizer's principal and device,
+ * never the token, which is in the query string and not logged), which route, and how it ended.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-logging.html
+ */
+export const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    extendedRequestId: '$context.extendedRequestId',
+    time: '$context.requestTimeEpoch',
+    eventType: '$context.eventType',
+    routeKey: '$context.routeKey',
+    connectionId: '$context.connectionId',
+    status: '$context.status',
+    principalId: '$context.authorizer.principalId',
+    deviceId: '$context.authorizer.deviceId',
+    authorizerError: '$context.authorizer.error',
+    integrationLatency: '$context.integrationLatency',
+    error: '$context.error.message',
+    sourceIp: '$context.identity.sourceIp',
+  }),
+);
 
 /**
  * The WebSocket API built from the route contract: one function per FUNCTIONS entry, one route per
@@ -95,7 +125,7 @@ export class ChatSocketApi extends Construct {
       routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
     });
 
-    if (props.accessLogging) {
+    if (props.accessLogging ?? true) {
       this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     }
 
@@ -107,8 +137,10 @@ export class ChatSocketApi extends Construct {
         rateLimit: LIMITS.throttlingRateLimit,
         burstLimit: LIMITS.throttlingBurstLimit,
       },
+      // Per-route metrics (messages, errors, latency by route key) for the dashboard and alarms.
+      detailedMetricsEnabled: true,
       accessLogSettings: this.accessLogs
-        ? { destination: new LogGroupLogDestination(this.accessLogs) }
+        ? { destination: new LogGroupLogDestination(this.accessLogs), format: ACCESS_LOG_FORMAT }
         : undefined,
     });
     this.url = this.stage.url;
@@ -118,7 +150,12 @@ export class ChatSocketApi extends Construct {
       acknowledge(
         this.stage,
         'AwsSolutions-APIG1',
-        'Access logging is opt-in (accessLogging): WebSocket stages can log only after the account-wide API Gateway CloudWatch Logs role is set, which one stack must not own; every route is handled by a function that logs to its own log group.',
+        'Access logging was turned off at deploy time (accessLogging: false): WebSocket stages can log only after the account-wide API Gateway CloudWatch Logs role is set; every route is handled by a function that logs to its own log group.',
+      );
+      acknowledge(
+        this.stage,
+        'Serverless-APIGWAccessLogging',
+        'Access logging was turned off at deploy time (accessLogging: false), for an account without the API Gateway CloudWatch Logs role; every route is handled by a function that logs to its own log group.',
       );
     }
 
@@ -180,6 +217,7 @@ export class ChatSocketApi extends Construct {
     const fn = new ChatFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Function`, {
       name,
       memorySize: props.memorySize?.[name],
+      logLevel: props.logLevel,
     });
     const definition: FunctionDefinition = FUNCTIONS[name];
 

@@ -207,6 +207,21 @@ function acknowledgeDeploymentFindings(deployment: BucketDeployment, role: Role,
     'AwsSolutions-L1',
     'CDK chooses and updates the runtime of its BucketDeployment handler with each aws-cdk-lib release; it is not ours to set.',
   );
+  acknowledge(
+    handler,
+    'Serverless-LambdaLatestVersion',
+    'CDK chooses and updates the runtime of its BucketDeployment handler with each aws-cdk-lib release; it is not ours to set.',
+  );
+  acknowledge(
+    handler,
+    'Serverless-LambdaTracing',
+    "CDK's BucketDeployment handler runs once per deployment, from CloudFormation, which reports its failures; a trace would show nothing the stack events do not.",
+  );
+  acknowledge(
+    handler,
+    'Serverless-LambdaDLQ',
+    'CloudFormation invokes the BucketDeployment handler synchronously, as a custom resource, and fails the deployment when it fails; there is no asynchronous event to keep.',
+  );
 
   const flat = (arn: string) => flattenCfnValue(stack.resolve(arn));
   const reasonByResource = new Map<string, string>();

@@ -1,11 +1,13 @@
 import { Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatStack } from '../../lib/chat-stack';
 import { chatStackWithoutBundling } from './app';
+import { actionsOf, type PolicyStatementJson, resourcesOfType } from './template';
 
 interface Finding {
   readonly rule: string;
@@ -13,14 +15,25 @@ interface Finding {
   readonly path: string;
 }
 
-/** Runs the AwsSolutions pack on a construct tree, as `cdk synth` does through the validation plugin. */
+/**
+ * Runs the AwsSolutions and Serverless packs on a construct tree, as `cdk synth` does through the
+ * validation plugins (bin/chat.ts).
+ */
 function nagFindings(scope: IConstruct, options: { ignoreAcknowledgments?: boolean } = {}): Finding[] {
-  const pack = new AwsSolutionsChecks(undefined, { verbose: true });
-  if (options.ignoreAcknowledgments) {
-    // Lets the test see every finding, to prove each acknowledgment still matches one.
-    Object.defineProperty(pack, 'isAcknowledged', { value: () => false });
-  }
-  const report = pack.validateScope(scope);
+  const packs = [
+    new AwsSolutionsChecks(undefined, { verbose: true }),
+    new ServerlessChecks(undefined, { verbose: true }),
+  ];
+  return packs.flatMap((pack) => {
+    if (options.ignoreAcknowledgments) {
+      // Lets the test see every finding, to prove each acknowledgment still matches one.
+      Object.defineProperty(pack, 'isAcknowledged', { value: () => false });
+    }
+    return findingsOf(pack.validateScope(scope));
+  });
+}
+
+function findingsOf(report: ReturnType<AwsSolutionsChecks['validateScope']>): Finding[] {
   return report.violations.flatMap((violation) =>
     violation.violatingResources.map((resource) => ({
       rule: violation.ruleName,
@@ -55,7 +68,7 @@ function acknowledgmentsIn(scope: IConstruct): Acknowledgment[] {
   return found;
 }
 
-describe('cdk-nag AwsSolutions checks', () => {
+describe('cdk-nag AwsSolutions and Serverless checks', () => {
   let stack: ChatStack;
 
   beforeAll(() => {
@@ -69,8 +82,16 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(findings).toEqual([]);
   });
 
-  it('reports no unacknowledged finding with stage access logging on either', () => {
-    expect(nagFindings(chatStackWithoutBundling({ apiAccessLogging: true }))).toEqual([]);
+  it('reports no unacknowledged finding with the deploy options that change resources', () => {
+    expect(nagFindings(chatStackWithoutBundling({ apiAccessLogging: false }))).toEqual([]);
+    expect(
+      nagFindings(
+        chatStackWithoutBundling({
+          apiGatewayCloudWatchRole: true,
+          alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:chat-alarms',
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('acknowledges only findings that exist, each with a written reason', () => {
@@ -91,11 +112,22 @@ describe('cdk-nag AwsSolutions checks', () => {
     }
   });
 
-  it('acknowledges no wildcard on the whole account and no managed policy', () => {
+  it('acknowledges no managed policy, and no wildcard on the whole account but X-Ray tracing', () => {
     const rules = acknowledgmentsIn(stack).map((acknowledgment) => acknowledgment.rule);
     expect(rules).not.toContain('AwsSolutions-IAM4');
     expect(rules).not.toContain('AwsSolutions-IAM5');
-    expect(rules.filter((rule) => rule.includes('Resource::*]') || rule.includes('Action::*]'))).toEqual([]);
+    expect(rules.filter((rule) => rule.includes('Action::*]'))).toEqual([]);
+    // X-Ray's actions take no resource-level permissions: they are the only ones granted on "*".
+    const onEverything = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Policy'))
+      .flatMap((policy) => {
+        const document = policy.Properties?.PolicyDocument as { Statement: PolicyStatementJson[] };
+        return document.Statement;
+      })
+      .filter((statement) => statement.Resource === '*');
+    expect(onEverything.length).toBeGreaterThan(0);
+    for (const statement of onEverything) {
+      expect(actionsOf(statement).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
   });
 
   it('still reports a wildcard added to the web deployment role after CDK granted its own', () => {

@@ -42,7 +42,7 @@ function definitionOf(name: FunctionName): FunctionDefinition {
 /** The variables each function must get, derived from the contract alone. */
 function expectedEnvironment(name: FunctionName): string[] {
   const definition = definitionOf(name);
-  const keys = ['NODE_OPTIONS'];
+  const keys = ['NODE_OPTIONS', ENV.serviceName, ENV.logLevel];
   for (const table of TABLES) {
     if (definition.tables[table.name]) keys.push(table.envVar);
   }
@@ -161,7 +161,7 @@ describe('ChatStack WebSocket API', () => {
     }
   });
 
-  it('deploys one auto-deployed, throttled stage', () => {
+  it('deploys one auto-deployed, throttled stage with per-route metrics', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: STAGE,
@@ -169,8 +169,8 @@ describe('ChatStack WebSocket API', () => {
       DefaultRouteSettings: {
         ThrottlingRateLimit: LIMITS.throttlingRateLimit,
         ThrottlingBurstLimit: LIMITS.throttlingBurstLimit,
+        DetailedMetricsEnabled: true,
       },
-      AccessLogSettings: Match.absent(),
     });
   });
 
@@ -413,6 +413,8 @@ describe('ChatStack functions', () => {
     const variables = environmentOf(template, stack, name);
     expect(Object.keys(variables).sort()).toEqual(expectedEnvironment(name));
     expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(variables[ENV.serviceName]).toBe(stack.stackName);
+    expect(variables[ENV.logLevel]).toBe('INFO');
   });
 
   it('hands each function the physical names of its own tables', () => {
@@ -726,20 +728,49 @@ describe('ChatStack identity, schedules and outputs', () => {
   });
 });
 
-describe('ChatStack with access logging', () => {
-  it('sends stage access logs to a log group with one-month retention', () => {
-    const stack = chatStackWithoutBundling({ apiAccessLogging: true });
-    const template = Template.fromStack(stack);
+describe('ChatStack access logs', () => {
+  it('sends stage access logs to a log group with one-month retention by default', () => {
     const logGroup = stack.socketApi.accessLogs;
     expect(logGroup).toBeDefined();
     if (!logGroup) return;
     const logGroupId = logicalIdOf(stack, logGroup.logGroupName);
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      AccessLogSettings: {
-        DestinationArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
-        Format: Match.stringLikeRegexp('.+'),
-      },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
     });
     expect(resource(template, logGroupId).Properties?.RetentionInDays).toBe(30);
+  });
+
+  it("logs one JSON line per request with the authorizer's principal, never the token", () => {
+    const stage = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'))[0];
+    const settings = stage?.Properties?.AccessLogSettings as { Format: string };
+    const format: Record<string, string> = JSON.parse(settings.Format);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      connectionId: '$context.connectionId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      principalId: '$context.authorizer.principalId',
+    });
+    expect(settings.Format).not.toMatch(/querystring|token|identity\.user/i);
+  });
+
+  it('leaves access logs off when asked, for an account without the API Gateway logs role', () => {
+    const withoutLogs = chatStackWithoutBundling({ apiAccessLogging: false });
+    expect(withoutLogs.socketApi.accessLogs).toBeUndefined();
+    Template.fromStack(withoutLogs).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: Match.absent(),
+    });
+  });
+
+  it("sets the account's API Gateway CloudWatch Logs role only when asked, and keeps it", () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const withRole = Template.fromStack(chatStackWithoutBundling({ apiGatewayCloudWatchRole: true }));
+    withRole.resourceCountIs('AWS::ApiGateway::Account', 1);
+    withRole.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
+    withRole.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })],
+      },
+    });
   });
 });
