@@ -11,6 +11,15 @@ export function createDocumentClient(): DynamoDBDocumentClient {
   });
 }
 
-export function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+/**
+ * Awaits a conditional write (or several at once): its result, or undefined when a condition did not
+ * hold. Any other failure is thrown. Callers branch on the answer instead of each catching the error.
+ */
+export async function unlessConditionFails<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type * as z from 'zod/mini';
 import { participantsOf } from '../../../contract/protocol/ids';
 import { activityKey } from '../../core/activity';
 import type {
@@ -11,37 +12,37 @@ import type {
   StoredMessage,
 } from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
-import { isConditionFailure } from './client';
-import { toStoredMessage } from './messages';
+import { unlessConditionFails } from './client';
+import { conversationItem, decode } from './items';
 
-const SUFFIX: Record<Side, string> = { lo: 'Lo', hi: 'Hi' };
+const SUFFIX = { lo: 'Lo', hi: 'Hi' } as const satisfies Record<Side, string>;
 /** The sparse index attribute: present while the conversation is on that participant's list. */
 const listedAttribute = (side: Side) => `user${SUFFIX[side]}`;
 const INDEX: Record<Side, string> = { lo: 'byUserLo', hi: 'byUserHi' };
 
-function sideState(item: Record<string, unknown>, side: Side, userId: string): SideState {
+type ConversationItem = z.infer<typeof conversationItem>;
+
+function sideState(item: ConversationItem, side: Side, userId: string): SideState {
   const suffix = SUFFIX[side];
-  const seen = Number(item[`seen${suffix}`] ?? 0);
+  const seen = item[`seen${suffix}`] ?? 0;
   return {
     userId,
     // Seen implies delivered; keeping them apart on the item lets each receipt be one conditional write.
-    delivered: Math.max(Number(item[`delivered${suffix}`] ?? 0), seen),
+    delivered: Math.max(item[`delivered${suffix}`] ?? 0, seen),
     seen,
-    cleared: Number(item[`cleared${suffix}`] ?? 0),
+    cleared: item[`cleared${suffix}`] ?? 0,
   };
 }
 
-function toHead(item: Record<string, unknown>): ConversationHead {
-  const conversationId = String(item.conversationId);
-  const participants = participantsOf(conversationId);
-  if (!participants) throw new Error(`Malformed conversation id ${conversationId}`);
-  const last = item.lastMessage;
+function toHead(raw: Record<string, unknown>): ConversationHead {
+  const item = decode(conversationItem, raw, 'conversation');
+  const participants = participantsOf(item.conversationId);
+  if (!participants) throw new Error(`Malformed conversation id ${item.conversationId}`);
   return {
-    conversationId,
-    lastSeq: Number(item.lastSeq ?? 0),
-    lastMessage:
-      typeof last === 'object' && last !== null ? toStoredMessage(last as Record<string, unknown>) : null,
-    activity: String(item.activity ?? ''),
+    conversationId: item.conversationId,
+    lastSeq: item.lastSeq,
+    lastMessage: item.lastMessage,
+    activity: item.activity,
     lo: sideState(item, 'lo', participants.lo),
     hi: sideState(item, 'hi', participants.hi),
   };
@@ -58,8 +59,8 @@ export class DynamoConversationStore implements ConversationStore {
     if (!participants) throw new Error(`Malformed conversation id ${message.conversationId}`);
     // Whoever writes has seen everything before their own message: that keeps unread = lastSeq - seen.
     const senderSeen = `seen${SUFFIX[message.from === participants.lo ? 'lo' : 'hi']}`;
-    try {
-      await this.db.send(
+    const moved = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversationId: message.conversationId },
@@ -76,11 +77,9 @@ export class DynamoConversationStore implements ConversationStore {
             ':activity': activityKey(message.sentAt, message.conversationId),
           },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      await this.moveWatermark(message.conversationId, senderSeen, message.seq, false);
-    }
+      ),
+    );
+    if (!moved) await this.moveWatermark(message.conversationId, senderSeen, message.seq, false);
   }
 
   /** Sets a watermark if it is lower; false when the condition held it back. */
@@ -90,8 +89,8 @@ export class DynamoConversationStore implements ConversationStore {
     upTo: number,
     withinLastSeq: boolean,
   ) {
-    try {
-      const result = await this.db.send(
+    const result = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversationId },
@@ -103,12 +102,9 @@ export class DynamoConversationStore implements ConversationStore {
           ExpressionAttributeValues: { ':n': upTo },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return result.Attributes ? toHead(result.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return result?.Attributes ? toHead(result.Attributes) : undefined;
   }
 
   async get(conversationId: string): Promise<ConversationHead | undefined> {
@@ -152,20 +148,17 @@ export class DynamoConversationStore implements ConversationStore {
 
   async hide(conversationId: string, side: Side): Promise<boolean> {
     const suffix = SUFFIX[side];
-    try {
-      await this.db.send(
+    const hidden = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversationId },
           UpdateExpression: `REMOVE ${listedAttribute(side)} SET cleared${suffix} = lastSeq, seen${suffix} = lastSeq`,
           ConditionExpression: 'attribute_exists(conversationId)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
+    return hidden !== undefined;
   }
 
   async listForUser(

@@ -2,7 +2,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeviceStore } from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
-import { isConditionFailure } from './client';
+import { unlessConditionFails } from './client';
+import { cursorItem, decode, deviceItem } from './items';
 
 /** Device state lives in the user's partition of the users table, outside the "#" range getUser reads. */
 const userKey = (userId: string) => `user#${userId}`;
@@ -23,7 +24,7 @@ export class DynamoDeviceStore implements DeviceStore {
         ConsistentRead: true,
       }),
     );
-    return result.Item ? Number(result.Item.lastSyncAt) : undefined;
+    return result.Item ? decode(deviceItem, result.Item, 'device').lastSyncAt : undefined;
   }
 
   async markSynced(userId: string, deviceId: string, at: number): Promise<void> {
@@ -46,15 +47,17 @@ export class DynamoDeviceStore implements DeviceStore {
         .slice(start, start + BATCH_GET_MAX)
         .map((conversationId) => ({ pk: userKey(userId), sk: cursorKey(deviceId, conversationId) }));
       for (const item of await batchGetAll(this.db, this.tableName, keys)) {
-        cursors.set(String(item.conversationId), Number(item.seq));
+        const cursor = decode(cursorItem, item, 'cursor');
+        cursors.set(cursor.conversationId, cursor.seq);
       }
     }
     return cursors;
   }
 
   async advanceCursor(userId: string, deviceId: string, conversationId: string, upTo: number): Promise<void> {
-    try {
-      await this.db.send(
+    // A cursor never moves backwards; a receipt below it changes nothing.
+    await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: userKey(userId), sk: cursorKey(deviceId, conversationId) },
@@ -62,9 +65,7 @@ export class DynamoDeviceStore implements DeviceStore {
           ConditionExpression: 'attribute_not_exists(seq) OR seq < :n',
           ExpressionAttributeValues: { ':n': upTo, ':c': conversationId },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 }

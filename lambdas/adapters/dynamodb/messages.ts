@@ -1,42 +1,15 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { MediaContentType, MediaKind } from '../../../contract/media';
-import type { MessagePageQuery, MessageStore, StoredMedia, StoredMessage } from '../../core/ports';
+import type { MessagePageQuery, MessageStore, StoredMessage } from '../../core/ports';
 import { count } from '../observability/telemetry';
-import { isConditionFailure } from './client';
+import { unlessConditionFails } from './client';
+import { decode, messageItem, seqItem } from './items';
 
 const BY_MESSAGE_ID = 'byMessageId';
 
-function toStoredMedia(item: Record<string, unknown>): StoredMedia {
-  const optional = (name: 'width' | 'height' | 'durationMs') =>
-    item[name] === undefined ? {} : { [name]: Number(item[name]) };
-  return {
-    kind: String(item.kind) as MediaKind,
-    contentType: String(item.contentType) as MediaContentType,
-    size: Number(item.size),
-    ...(item.fileName === undefined ? {} : { fileName: String(item.fileName) }),
-    ...optional('width'),
-    ...optional('height'),
-    ...optional('durationMs'),
-    ...(item.preview === undefined ? {} : { preview: String(item.preview) }),
-    key: String(item.key),
-  };
-}
-
+/** A message as stored, with its media's key (the download URL is made fresh for each reader). */
 export function toStoredMessage(item: Record<string, unknown>): StoredMessage {
-  const media = item.media;
-  return {
-    conversationId: String(item.conversationId),
-    seq: Number(item.seq),
-    messageId: String(item.messageId),
-    from: String(item.from),
-    to: String(item.to),
-    text: String(item.text),
-    ...(typeof media === 'object' && media !== null
-      ? { media: toStoredMedia(media as Record<string, unknown>) }
-      : {}),
-    sentAt: Number(item.sentAt),
-  };
+  return decode(messageItem, item, 'message');
 }
 
 export class DynamoMessageStore implements MessageStore {
@@ -58,7 +31,7 @@ export class DynamoMessageStore implements MessageStore {
       }),
     );
     const item = result.Items?.[0];
-    return item ? Number(item.seq) : 0;
+    return item ? decode(seqItem, item, 'message').seq : 0;
   }
 
   async findByMessageId(conversationId: string, messageId: string): Promise<StoredMessage | undefined> {
@@ -77,22 +50,17 @@ export class DynamoMessageStore implements MessageStore {
   }
 
   async putIfSeqFree(message: StoredMessage): Promise<boolean> {
-    try {
-      await this.db.send(
+    const stored = await unlessConditionFails(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: message,
           ConditionExpression: 'attribute_not_exists(seq)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        count('SequenceConflicts');
-        return false;
-      }
-      throw error;
-    }
+      ),
+    );
+    if (!stored) count('SequenceConflicts');
+    return stored !== undefined;
   }
 
   async page(query: MessagePageQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { MediaContentType, MediaKind } from '../../../contract/media';
 import type { UploadSlot, UploadSlotStore } from '../../core/ports';
-import { isConditionFailure } from './client';
+import { unlessConditionFails } from './client';
+import { decode, uploadSlotItem } from './items';
 
 /** Slots live in their owner's partition of the users table, so nobody else's id can ever find one. */
 const userKey = (userId: string) => `user#${userId}`;
@@ -11,21 +11,8 @@ const slotKey = (uploadId: string) => `upload#${uploadId}`;
 const UNUSED_SLOT_TTL_MS = 24 * 60 * 60 * 1000;
 
 function toSlot(item: Record<string, unknown>): UploadSlot {
-  return {
-    uploadId: String(item.uploadId),
-    userId: String(item.userId),
-    kind: String(item.kind) as MediaKind,
-    contentType: String(item.contentType) as MediaContentType,
-    maxBytes: Number(item.maxBytes),
-    ...(item.fileName === undefined ? {} : { fileName: String(item.fileName) }),
-    stagingKey: String(item.stagingKey),
-    mediaKey: String(item.mediaKey),
-    createdAt: Number(item.createdAt),
-    expiresAt: Number(item.uploadExpiresAt),
-    claimableUntil: Number(item.claimableUntil),
-    ...(item.claimedBy === undefined ? {} : { claimedBy: String(item.claimedBy) }),
-    ...(item.size === undefined ? {} : { size: Number(item.size) }),
-  };
+  const { uploadExpiresAt, ...slot } = decode(uploadSlotItem, item, 'upload slot');
+  return { ...slot, expiresAt: uploadExpiresAt };
 }
 
 export class DynamoUploadSlotStore implements UploadSlotStore {
@@ -64,8 +51,8 @@ export class DynamoUploadSlotStore implements UploadSlotStore {
   }
 
   async claim(userId: string, uploadId: string, claimant: string, size: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    const claimed = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: userKey(userId), sk: slotKey(uploadId) },
@@ -75,11 +62,8 @@ export class DynamoUploadSlotStore implements UploadSlotStore {
           ExpressionAttributeNames: { '#size': 'size' },
           ExpressionAttributeValues: { ':c': claimant, ':size': size },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
+    return claimed !== undefined;
   }
 }

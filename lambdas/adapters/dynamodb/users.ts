@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { lastSeenVisibility, type Settings } from '../../../contract/protocol/frames';
+import type { Settings } from '../../../contract/protocol/frames';
 import {
   type Connection,
   DEFAULT_SETTINGS,
@@ -9,7 +9,15 @@ import {
   type UserStore,
 } from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
-import { isConditionFailure } from './client';
+import { unlessConditionFails } from './client';
+import {
+  connectionItem,
+  decode,
+  liveConnectionEntry,
+  profileItem,
+  settingsAttributes,
+  watcherItem,
+} from './items';
 
 const userKey = (userId: string) => `user#${userId}`;
 const PROFILE = '#profile';
@@ -31,11 +39,12 @@ export function expiryShardOf(connectionId: string): string {
 /** DynamoDB's TTL wants epoch seconds; freshness is judged on `freshUntil` (ms) because TTL deletes late. */
 const ttlSeconds = (freshUntil: number) => Math.ceil(freshUntil / 1000);
 
+/** A profile's settings, the defaults standing in for those never changed. */
 function settingsOf(item: Record<string, unknown>): Settings {
-  const visibility = lastSeenVisibility.safeParse(item.lastSeenVisibility);
+  const settings = decode(settingsAttributes, item, 'profile');
   return {
-    readReceipts: typeof item.readReceipts === 'boolean' ? item.readReceipts : DEFAULT_SETTINGS.readReceipts,
-    lastSeenVisibility: visibility.success ? visibility.data : DEFAULT_SETTINGS.lastSeenVisibility,
+    readReceipts: settings.readReceipts ?? DEFAULT_SETTINGS.readReceipts,
+    lastSeenVisibility: settings.lastSeenVisibility ?? DEFAULT_SETTINGS.lastSeenVisibility,
   };
 }
 
@@ -53,33 +62,17 @@ function toUserState(userId: string, item: Record<string, unknown> | undefined, 
   const connections: Connection[] = [];
   for (const [name, value] of Object.entries(item)) {
     if (!name.startsWith(LIVE_ATTRIBUTE_PREFIX) || typeof value !== 'object' || value === null) continue;
-    const entry = value as Record<string, unknown>;
-    if (Number(entry.freshUntil) <= now) continue;
-    connections.push({
-      userId,
-      connectionId: name.slice(LIVE_ATTRIBUTE_PREFIX.length),
-      deviceId: String(entry.deviceId),
-      connectedAt: Number(entry.connectedAt),
-      freshUntil: Number(entry.freshUntil),
-    });
+    const entry = decode(liveConnectionEntry, value as Record<string, unknown>, `profile ${name}`);
+    if (entry.freshUntil <= now) continue;
+    connections.push({ userId, connectionId: name.slice(LIVE_ATTRIBUTE_PREFIX.length), ...entry });
   }
-  const profile: Profile = {
-    userId,
-    createdAt: Number(item.createdAt),
-    lastActiveAt: Number(item.lastActiveAt),
-    ...settingsOf(item),
-  };
+  const { createdAt, lastActiveAt } = decode(profileItem, item, 'profile');
+  const profile: Profile = { userId, createdAt, lastActiveAt, ...settingsOf(item) };
   return { profile, connections };
 }
 
 function toConnection(item: Record<string, unknown>): Connection {
-  return {
-    userId: String(item.userId),
-    connectionId: String(item.connectionId),
-    deviceId: String(item.deviceId),
-    connectedAt: Number(item.connectedAt),
-    freshUntil: Number(item.freshUntil),
-  };
+  return decode(connectionItem, item, 'connection');
 }
 
 export class DynamoUserStore implements UserStore {
@@ -128,8 +121,8 @@ export class DynamoUserStore implements UserStore {
     connectionId: string,
     ifFreshUntil?: number,
   ): Promise<Connection | undefined> {
-    try {
-      const result = await this.db.send(
+    const removed = await unlessConditionFails(
+      this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: userKey(userId), sk: CONNECTION_PREFIX + connectionId },
@@ -139,9 +132,11 @@ export class DynamoUserStore implements UserStore {
           }),
           ReturnValues: 'ALL_OLD',
         }),
-      );
-      if (!result.Attributes) return undefined;
-      await this.db.send(
+      ),
+    );
+    if (!removed?.Attributes) return undefined;
+    const profileUpdated = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: userKey(userId), sk: PROFILE },
@@ -149,12 +144,9 @@ export class DynamoUserStore implements UserStore {
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#c': liveKey(connectionId) },
         }),
-      );
-      return toConnection(result.Attributes);
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return profileUpdated ? toConnection(removed.Attributes) : undefined;
   }
 
   async refreshConnection(
@@ -163,8 +155,8 @@ export class DynamoUserStore implements UserStore {
     freshUntil: number,
     now: number,
   ): Promise<boolean> {
-    try {
-      await Promise.all([
+    const refreshed = await unlessConditionFails(
+      Promise.all([
         this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -191,20 +183,13 @@ export class DynamoUserStore implements UserStore {
             ExpressionAttributeValues: { ':now': now, ':f': freshUntil },
           }),
         ),
-      ]);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ]),
+    );
+    return refreshed !== undefined;
   }
 
   async recordActivity(userId: string, at: number): Promise<void> {
-    try {
-      await this.db.send(this.touch(userId, at));
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await unlessConditionFails(this.db.send(this.touch(userId, at)));
   }
 
   /** Sets the profile's last activity; the condition keeps it from creating a profile without a user. */
@@ -235,7 +220,7 @@ export class DynamoUserStore implements UserStore {
     for (let start = 0; start < unique.length; start += BATCH_GET_MAX) {
       const keys = unique.slice(start, start + BATCH_GET_MAX).map((id) => ({ pk: userKey(id), sk: PROFILE }));
       for (const item of await batchGetAll(this.db, this.tableName, keys))
-        items.set(String(item.userId), item);
+        items.set(decode(profileItem, item, 'profile').userId, item);
     }
     return new Map(unique.map((id) => [id, toUserState(id, items.get(id), now)]));
   }
@@ -299,7 +284,7 @@ export class DynamoUserStore implements UserStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) watchers.push(String(item.viewerId));
+      for (const item of page.Items ?? []) watchers.push(decode(watcherItem, item, 'watcher').viewerId);
       startKey = page.LastEvaluatedKey;
     } while (startKey && watchers.length < limit);
     return watchers.slice(0, limit);

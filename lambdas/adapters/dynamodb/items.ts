@@ -1,0 +1,111 @@
+import * as z from 'zod/mini';
+import { MEDIA_KINDS, MEDIA_TYPES, type MediaContentType } from '../../../contract/media';
+import { lastSeenVisibility } from '../../../contract/protocol/frames';
+
+/**
+ * The items the stores read back, as schemas (docs/data-model.md describes them). An item that lacks
+ * an attribute, or holds one of another type, is an error naming the item and the attribute, rather
+ * than a string "undefined" or a NaN travelling on to a client.
+ */
+
+const text = z.string();
+const count = z.number();
+
+const contentTypes = Object.values(MEDIA_TYPES).flat() as [MediaContentType, ...MediaContentType[]];
+
+/** A media message's object: what was verified at send time, and its key in the media bucket. */
+export const storedMediaItem = z.object({
+  kind: z.enum(MEDIA_KINDS),
+  contentType: z.enum(contentTypes),
+  size: count,
+  fileName: z.optional(text),
+  width: z.optional(count),
+  height: z.optional(count),
+  durationMs: z.optional(count),
+  preview: z.optional(text),
+  key: text,
+});
+
+/** A message, in the messages table and as a conversation head's `lastMessage`. */
+export const messageItem = z.object({
+  conversationId: text,
+  seq: count,
+  messageId: text,
+  from: text,
+  to: text,
+  text,
+  media: z.optional(storedMediaItem),
+  sentAt: count,
+});
+
+/** users table, `#conn#<connectionId>`: the record of truth for TTL and the sweeper's index. */
+export const connectionItem = z.object({
+  userId: text,
+  connectionId: text,
+  deviceId: text,
+  connectedAt: count,
+  freshUntil: count,
+});
+
+/** users table, the profile's copy of a live connection, under `c#<connectionId>`. */
+export const liveConnectionEntry = z.object({ deviceId: text, connectedAt: count, freshUntil: count });
+
+/** users table, `#profile`; settings are absent until changed. */
+export const settingsAttributes = z.object({
+  readReceipts: z.optional(z.boolean()),
+  lastSeenVisibility: z.optional(lastSeenVisibility),
+});
+export const profileItem = z.extend(settingsAttributes, {
+  userId: text,
+  createdAt: count,
+  lastActiveAt: count,
+});
+
+/** users table, `upload#<uploadId>`: an upload slot; `uploadExpiresAt` is the POST's expiry (ms). */
+export const uploadSlotItem = z.object({
+  uploadId: text,
+  userId: text,
+  kind: z.enum(MEDIA_KINDS),
+  contentType: z.enum(contentTypes),
+  maxBytes: count,
+  fileName: z.optional(text),
+  stagingKey: text,
+  mediaKey: text,
+  createdAt: count,
+  uploadExpiresAt: count,
+  claimableUntil: count,
+  claimedBy: z.optional(text),
+  size: z.optional(count),
+});
+
+/** users table, `watch#<viewerId>` (projected to the viewer). */
+export const watcherItem = z.object({ viewerId: text });
+
+/** users table, `device#<deviceId>` and `cursor#<deviceId>#<conversationId>`. */
+export const deviceItem = z.object({ lastSyncAt: count });
+export const cursorItem = z.object({ conversationId: text, seq: count });
+
+/** messages table, projected to the sequence number. */
+export const seqItem = z.object({ seq: count });
+
+/** conversations table: the head; each side's watermarks are absent until first set. */
+const watermark = z.optional(count);
+export const conversationItem = z.object({
+  conversationId: text,
+  lastSeq: count,
+  lastMessage: z.nullable(messageItem),
+  activity: text,
+  deliveredLo: watermark,
+  seenLo: watermark,
+  clearedLo: watermark,
+  deliveredHi: watermark,
+  seenHi: watermark,
+  clearedHi: watermark,
+});
+
+/** Reads one item with its schema, or fails saying which item and what is wrong with it. */
+export function decode<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>, what: string): T {
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) throw new Error(`Malformed ${what} item: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
