@@ -15,6 +15,8 @@ import {
   STAGE,
 } from '../contract/routes';
 import { TABLES } from '../contract/tables';
+import type { Clock } from '../lambdas/core/ports';
+import { setHandlerClock } from '../lambdas/handlers/wiring/clock';
 import { type DynamoEngine, startDynamo } from './dynamodb';
 import { type Gateway, type GatewayEvent, type LambdaHandler, startGateway } from './gateway/server';
 import { createLocalIssuer, type LocalIssuer } from './identity';
@@ -42,6 +44,12 @@ export interface RuntimeOptions {
   /** Serves other HTTP paths (the web client); false when not handled. */
   httpFallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   log?: (line: string) => void;
+  /**
+   * The clock the handlers read (connection freshness, sweeps, timestamps); tests move it forward
+   * instead of waiting. The gateway's own timeouts keep real time.
+   * @default Date.now
+   */
+  clock?: Clock;
   /** Lowest level the functions log (ENV.logLevel); INFO by default. */
   logLevel?: LogLevel;
   /** Observes the gateway's invocations, frames and @connections requests (the benchmark counts them). */
@@ -171,6 +179,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     dynamoClient.destroy();
     s3Client.destroy();
   }
+  setHandlerClock(options.clock ?? { now: () => Date.now() });
   Object.assign(functions, await loadFunctions());
   const schedules = startSchedules({
     schedules: SCHEDULES,

@@ -12,6 +12,7 @@ import { DynamoUserStore } from '../../adapters/dynamodb/users';
 import { LambdaInvoker } from '../../adapters/lambda/invoker';
 import type { ConnectionDeps } from '../../core/connections';
 import type { Clock } from '../../core/ports';
+import { handlerClock } from './clock';
 import { requireEnv, timingsFromEnv } from './config';
 
 /**
@@ -21,7 +22,8 @@ import { requireEnv, timingsFromEnv } from './config';
  */
 const db = createDocumentClient();
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** Date.now(), unless the local runtime set another clock (clock.ts). */
+export const systemClock: Clock = handlerClock;
 
 export const userStoreFromEnv = () => new DynamoUserStore(db, requireEnv(USERS_TABLE.envVar));
 export const messageStoreFromEnv = () => new DynamoMessageStore(db, requireEnv(MESSAGES_TABLE.envVar));
