@@ -12,8 +12,6 @@ import type { Frame, TestSocket } from '../support/socket';
 const TTL_MS = 3000;
 const HEARTBEAT_MS = 500;
 const SWEEP_MS = 250;
-/** Long enough for a wrongly pushed event, started before it, to have arrived. */
-const QUIET_MS = 300;
 
 const harness = useRuntime({
   timings: { connectionTtlMs: TTL_MS, heartbeatIntervalMs: HEARTBEAT_MS },
@@ -47,6 +45,28 @@ const isPush = (userId: string, state: string) => (frame: Frame) => {
 async function presenceOf(viewer: TestSocket, userId: string): Promise<Frame | undefined> {
   const reply = await viewer.request({ action: 'getPresence', users: [userId] });
   return (reply.users as Frame[])[0];
+}
+
+let canaries = 0;
+
+/**
+ * Resolves once the sweeper has taken a canary offline: a connection record of a user with no socket,
+ * fresh until `freshUntil`. Sweeps run one after another, and a sweep removes every lapsed record before
+ * it announces anyone, so by then every record that lapsed before the canary's is gone and its
+ * announcements have reached the watcher. A positive signal, instead of waiting and hoping.
+ */
+async function sweptPast(watcher: TestSocket, freshUntil: number): Promise<void> {
+  const userId = `canary${++canaries}`;
+  const users = new DynamoUserStore(harness.db, localTableName('users'));
+  await users.addConnection({
+    userId,
+    connectionId: `Canary${canaries}=`,
+    deviceId: 'canary',
+    connectedAt: Date.now(),
+    freshUntil,
+  });
+  await presenceOf(watcher, userId);
+  await watcher.next(isPush(userId, 'offline'), 10_000);
 }
 
 afterAll(() => {
@@ -88,7 +108,8 @@ describe('heartbeat lapse', () => {
     const watcher = await openAlive('keeper');
     await openAlive('steady');
     expect(await presenceOf(watcher, 'steady')).toEqual({ userId: 'steady', state: 'online' });
-    await sleep(TTL_MS * 2);
+    // steady's first record ran out by then, unless its heartbeats moved it on.
+    await sweptPast(watcher, Date.now() + TTL_MS);
     expect(await presenceOf(watcher, 'steady')).toEqual({ userId: 'steady', state: 'online' });
     expect(watcher.received.filter(isPush('steady', 'offline'))).toEqual([]);
     expect(await connectionIds('steady')).toHaveLength(1);
@@ -118,7 +139,7 @@ describe('heartbeat lapse', () => {
       if (waited > 10_000) throw new Error('the silent device was never swept');
       await sleep(50);
     }
-    await sleep(QUIET_MS);
+    await sweptPast(watcher, Date.now());
     expect(await presenceOf(watcher, 'multi')).toEqual({ userId: 'multi', state: 'online' });
     expect(watcher.received.filter(isPush('multi', 'offline'))).toEqual([]);
   });
