@@ -29,7 +29,34 @@ export const userIdSchema = z
 
 const requestId = z.optional(id);
 
-const text = z.string().check(z.minLength(1), z.maxLength(LIMITS.maxTextLength));
+/**
+ * Text that is well-formed UTF-16: JSON's `\ud800` escapes can carry a lone surrogate, which no UTF-8
+ * encoder (nor DynamoDB) represents faithfully, so it is refused rather than stored mangled.
+ */
+const wellFormed = z.refine<string>(
+  (value) => !/\p{Cs}/u.test(value),
+  'ill-formed UTF-16 (a lone surrogate)',
+);
+
+/**
+ * The text limit counts UTF-16 code units, as JavaScript's `length` and docs/protocol.md do; zod's
+ * maxLength counts code points, which would let 4000 emoji (8000 units) through.
+ */
+const text = z.string().check(
+  z.minLength(1),
+  z.check((ctx) => {
+    if (ctx.value.length <= LIMITS.maxTextLength) return;
+    ctx.issues.push({
+      code: 'too_big',
+      origin: 'string',
+      maximum: LIMITS.maxTextLength,
+      inclusive: true,
+      input: ctx.value,
+      message: `at most ${LIMITS.maxTextLength} UTF-16 code units`,
+    });
+  }),
+  wellFormed,
+);
 
 /** What the sender knows of an uploaded object; the server verifies the object itself. */
 export const mediaPart = z.strictObject({
@@ -85,6 +112,7 @@ export const requestUploadFrame = z.strictObject({
         z.minLength(1),
         z.maxLength(LIMITS.maxFileNameLength),
         z.regex(/^[^/\\\p{Cc}]+$/u, 'a file name without path separators or control characters'),
+        wellFormed,
       ),
   ),
 });

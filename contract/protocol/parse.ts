@@ -54,7 +54,7 @@ export function parseFrame(body: string | undefined): ParseResult {
   if (parsed.success) return { ok: true, frame: parsed.data };
   const tooLong = parsed.error.issues.some((issue) => issue.code === 'too_big' && issue.path[0] === 'text');
   const error = tooLong
-    ? new ChatError('TEXT_TOO_LONG', `text is longer than ${LIMITS.maxTextLength} characters`)
+    ? new ChatError('TEXT_TOO_LONG', `text is longer than ${LIMITS.maxTextLength} UTF-16 code units`)
     : new ChatError('INVALID_FRAME', describe(parsed.error.issues));
   return { ok: false, error, requestId };
 }

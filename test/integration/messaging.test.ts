@@ -260,6 +260,33 @@ describe('bad frames', () => {
       code: 'TEXT_TOO_LONG',
     },
     {
+      name: 'a text of 4001 UTF-16 code units (2000 emoji and one letter)',
+      frame: {
+        action: 'sendMessage',
+        requestId: 'q6e',
+        messageId: 'a3e',
+        to: 'heidi',
+        text: `${'😀'.repeat(LIMITS.maxTextLength / 2)}x`,
+      },
+      code: 'TEXT_TOO_LONG',
+    },
+    {
+      name: 'a text with a lone surrogate (ill-formed UTF-16)',
+      frame: {
+        action: 'sendMessage',
+        requestId: 'q6s',
+        messageId: 'a3s',
+        to: 'heidi',
+        text: 'bad \ud800 half',
+      },
+      code: 'INVALID_FRAME',
+    },
+    {
+      name: 'a text with a lone low surrogate at the end',
+      frame: { action: 'sendMessage', requestId: 'q6t', messageId: 'a3t', to: 'heidi', text: 'tail \udc00' },
+      code: 'INVALID_FRAME',
+    },
+    {
       name: 'an unknown recipient',
       frame: { action: 'sendMessage', requestId: 'q7', messageId: 'a4', to: 'nobody-here', text: 'hi' },
       code: 'UNKNOWN_RECIPIENT',

@@ -41,6 +41,21 @@ describe('parseFrame', () => {
     }
   });
 
+  it('counts the limit in UTF-16 code units: 4001 units of emoji are too long', () => {
+    const text = `${'😀'.repeat(LIMITS.maxTextLength / 2)}x`;
+    const result = parseFrame(JSON.stringify({ ...valid, text }));
+    expect(result.ok ? 'ok' : result.error.code).toBe('TEXT_TOO_LONG');
+  });
+
+  it.each([
+    ['a lone high surrogate', 'a\ud83d b'],
+    ['a lone low surrogate', 'a\ude00'],
+    ['surrogates in the wrong order', '\ude00\ud83d'],
+  ])('refuses text with %s as INVALID_FRAME', (_name, text) => {
+    const result = parseFrame(JSON.stringify({ ...valid, text }));
+    expect(result.ok ? 'ok' : result.error.code).toBe('INVALID_FRAME');
+  });
+
   it('accepts a text of exactly the limit, counted in characters', () => {
     const text = '😀'.repeat(LIMITS.maxTextLength / 2);
     expect(parseFrame(JSON.stringify({ ...valid, text })).ok).toBe(true);
