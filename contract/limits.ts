@@ -10,8 +10,13 @@ export const LIMITS = {
   maxConnectionMs: 2 * 60 * 60 * 1000,
   /** API Gateway: an integration that has not answered by then fails. */
   integrationTimeoutMs: 29 * 1000,
-  /** Characters in one text message. */
+  /** UTF-16 code units (JavaScript's `length`) in one text message. */
   maxTextLength: 4000,
+  /**
+   * A push to another connection that has not gone through by then is given up, and that connection is
+   * closed as gone: a reader that stopped reading must not hold up anyone else's sends.
+   */
+  pushTimeoutMs: 2000,
   /** Characters in a client-chosen message or request id. */
   maxIdLength: 64,
   /** Clients send a heartbeat this often; well inside API Gateway's idle timeout. */

@@ -1,7 +1,7 @@
 import { ChatError } from '../../contract/protocol/errors';
 import type { EventOf, FrameOf } from '../../contract/protocol/frames';
 import { conversationIdOf } from '../../contract/protocol/ids';
-import { pushToConnections } from './delivery';
+import { pushToConnections, replyBeforePushes } from './delivery';
 import type { InstanceCache } from './instance-cache';
 import type { KeyedQueue } from './keyed-queue';
 import { type AttachDeps, attachUpload, type LinkDeps, linkMedia } from './media';
@@ -81,11 +81,17 @@ async function ensureUserExists(deps: MessagingDeps, userId: string, now: number
   deps.knownUsers.set(userId, true);
 }
 
+/** The ack, and whether it already went to the sender (else the route response carries it). */
+export interface SendOutcome {
+  ack: EventOf<'ack'>;
+  answered: boolean;
+}
+
 export async function sendMessage(
   deps: MessagingDeps,
   caller: Caller,
   frame: FrameOf<'sendMessage'>,
-): Promise<EventOf<'ack'>> {
+): Promise<SendOutcome> {
   if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
   const now = deps.clock.now();
   await ensureUserExists(deps, frame.to, now);
@@ -115,22 +121,7 @@ export async function sendMessage(
   // On a retry this repairs the head if the first attempt stopped short; it never moves it backwards.
   await deps.conversations.recordMessage(message);
 
-  // A retry must not deliver twice; a device that missed the first delivery catches up by sync.
-  if (!duplicate) {
-    // Connections are read only now that the message and its head are stored: a device that registers
-    // later is covered by its own sync, which starts after it registered and so finds the message.
-    const users = await deps.users.getUsers([frame.to, caller.userId], now);
-    const recipient = users.get(frame.to)?.connections ?? [];
-    const others = (users.get(caller.userId)?.connections ?? []).filter(
-      (c) => c.connectionId !== caller.connectionId,
-    );
-    await pushToConnections(deps, [...recipient, ...others], {
-      type: 'message',
-      ...(await linkMedia(deps, message)),
-    });
-  }
-
-  return {
+  const ack: EventOf<'ack'> = {
     type: 'ack',
     ...(frame.requestId === undefined ? {} : { requestId: frame.requestId }),
     messageId: message.messageId,
@@ -139,4 +130,30 @@ export async function sendMessage(
     sentAt: message.sentAt,
     duplicate,
   };
+  // A retry must not deliver twice; a device that missed the first delivery catches up by sync.
+  if (duplicate) return { ack, answered: false };
+  // The message is stored: the sender is answered now, whatever the recipient's connections do.
+  const unsent = await replyBeforePushes(deps, caller, ack, pushMessage(deps, caller, message, now));
+  return { ack, answered: unsent === undefined };
+}
+
+/**
+ * Connections are read only once the message and its head are stored: a device that registers later is
+ * covered by its own sync, which starts after it registered and so finds the message.
+ */
+async function pushMessage(
+  deps: MessagingDeps,
+  caller: Caller,
+  message: StoredMessage,
+  now: number,
+): Promise<void> {
+  const users = await deps.users.getUsers([message.to, caller.userId], now);
+  const recipient = users.get(message.to)?.connections ?? [];
+  const others = (users.get(caller.userId)?.connections ?? []).filter(
+    (c) => c.connectionId !== caller.connectionId,
+  );
+  await pushToConnections(deps, [...recipient, ...others], {
+    type: 'message',
+    ...(await linkMedia(deps, message)),
+  });
 }

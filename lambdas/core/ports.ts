@@ -155,10 +155,14 @@ export interface Invoker<Payload> {
   invokeAsync(payload: Payload): Promise<void>;
 }
 
-export type PostResult = 'sent' | 'gone';
+/** 'stalled': the post did not finish within its timeout (the reader is not reading). */
+export type PostResult = 'sent' | 'gone' | 'stalled';
 
 export interface ConnectionNotifier {
-  post(connectionId: string, event: ServerEvent): Promise<PostResult>;
+  /** Without `timeoutMs` the post waits as long as the @connections API does. */
+  post(connectionId: string, event: ServerEvent, timeoutMs?: number): Promise<PostResult>;
+  /** Closes a connection from the server side (its $disconnect follows); a gone one is no error. */
+  disconnect(connectionId: string): Promise<void>;
 }
 
 /** An upload slot: what its owner declared and may upload, and which message (if any) it backs. */

@@ -1,7 +1,7 @@
 import { ChatError } from '../../contract/protocol/errors';
 import type { FrameOf, MessageStatus, ServerEvent, Watermarks } from '../../contract/protocol/frames';
 import { sideOf } from '../../contract/protocol/ids';
-import { pushToConnections } from './delivery';
+import { pushToConnections, replyBeforePushes } from './delivery';
 import type {
   Caller,
   Clock,
@@ -46,7 +46,7 @@ export async function applyReceipt(
   deps: ReceiptDeps,
   caller: Caller,
   frame: FrameOf<'receipt'>,
-): Promise<ServerEvent> {
+): Promise<ServerEvent | undefined> {
   const membership = sideOf(frame.conversationId, caller.userId);
   if (!membership) throw new ChatError('NOT_A_PARTICIPANT', 'You are not in this conversation');
   const outcome = await deps.conversations.applyReceipt(
@@ -64,32 +64,42 @@ export async function applyReceipt(
   const base = { conversationId: frame.conversationId, userId: caller.userId };
 
   // The device cursor moves even when the user-level watermark does not: another device may be ahead.
-  const cursor = deps.devices.advanceCursor(caller.userId, caller.deviceId, frame.conversationId, frame.upTo);
-  if (outcome.kind === 'moved') {
-    const now = deps.clock.now();
-    const users = await deps.users.getUsers([caller.userId, membership.peer], now);
-    const me = users.get(caller.userId) ?? { profile: undefined, connections: [] };
-    const peer = users.get(membership.peer) ?? { profile: undefined, connections: [] };
-    const showSeen = seenVisible(me.profile, peer.profile);
-    const ownDevices = me.connections.filter((c) => c.connectionId !== caller.connectionId);
-    // With read receipts off, a "seen" changes nothing the peer may observe.
-    const tellPeer = frame.status === 'delivered' || showSeen;
-    await Promise.all([
-      pushToConnections(deps, ownDevices, { type: 'status', ...base, ...watermarksFor(mine, true) }),
-      tellPeer
-        ? pushToConnections(deps, peer.connections, {
-            type: 'status',
-            ...base,
-            ...watermarksFor(mine, showSeen),
-          })
-        : Promise.resolve(0),
-    ]);
-  }
-  await cursor;
-  return {
+  await deps.devices.advanceCursor(caller.userId, caller.deviceId, frame.conversationId, frame.upTo);
+  const reply: ServerEvent = {
     type: 'status',
     ...(frame.requestId === undefined ? {} : { requestId: frame.requestId }),
     ...base,
     ...watermarksFor(mine, true),
   };
+  if (outcome.kind !== 'moved') return reply;
+  // The receipt is stored: the caller is answered now, whatever the other connections do.
+  return replyBeforePushes(deps, caller, reply, pushStatus(deps, caller, membership.peer, frame, mine));
+}
+
+/** Tells the sender's devices and the caller's other devices that the caller's watermark moved. */
+async function pushStatus(
+  deps: ReceiptDeps,
+  caller: Caller,
+  peerId: string,
+  frame: FrameOf<'receipt'>,
+  mine: SideState,
+): Promise<void> {
+  const base = { conversationId: frame.conversationId, userId: caller.userId };
+  const users = await deps.users.getUsers([caller.userId, peerId], deps.clock.now());
+  const me = users.get(caller.userId) ?? { profile: undefined, connections: [] };
+  const peer = users.get(peerId) ?? { profile: undefined, connections: [] };
+  const showSeen = seenVisible(me.profile, peer.profile);
+  const ownDevices = me.connections.filter((c) => c.connectionId !== caller.connectionId);
+  // With read receipts off, a "seen" changes nothing the peer may observe.
+  const tellPeer = frame.status === 'delivered' || showSeen;
+  await Promise.all([
+    pushToConnections(deps, ownDevices, { type: 'status', ...base, ...watermarksFor(mine, true) }),
+    tellPeer
+      ? pushToConnections(deps, peer.connections, {
+          type: 'status',
+          ...base,
+          ...watermarksFor(mine, showSeen),
+        })
+      : Promise.resolve(0),
+  ]);
 }

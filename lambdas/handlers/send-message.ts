@@ -31,7 +31,7 @@ const deps = {
 };
 
 export const handler = actionHandler('sendMessage', async (frame, caller) => {
-  const ack = await sendMessage(deps, caller, frame);
+  const { ack, answered } = await sendMessage(deps, caller, frame);
   count(ack.duplicate ? 'DuplicatesAnswered' : 'MessagesStored');
-  return ack;
+  return answered ? undefined : ack;
 });

@@ -163,6 +163,10 @@ class RecordingNotifier {
     this.posts.push({ connectionId, event });
     return 'sent' as const;
   }
+
+  async disconnect(connectionId: string) {
+    throw new Error(`presence never closes a connection (${connectionId})`);
+  }
 }
 
 function setup(now = 1_000) {

@@ -57,6 +57,9 @@ describe('syncDevice', () => {
             posted.push(event);
             return 'sent';
           },
+          disconnect: async () => {
+            throw new Error('a sync never closes a connection');
+          },
         },
         clock: { now: () => 1_000_000 },
         links: { downloadUrl: async (media) => `https://media.example/${media.key}` },

@@ -1,0 +1,48 @@
+import type { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../../contract/limits';
+import { sendMany } from '../support/chat';
+import { useRuntime } from '../support/harness';
+import { newMessageId, type TestSocket } from '../support/socket';
+
+const harness = useRuntime();
+const { open } = harness;
+
+/** Stops reading: what arrives stays in the kernel's buffers, and then in the gateway's. */
+function stopReading(socket: TestSocket): void {
+  (socket.ws as unknown as { _socket: Socket })._socket.pause();
+}
+
+/** A message of the largest text: 2000 emoji, 8 KB of UTF-8. */
+const bigText = (i: number) => `${i} ${'😀'.repeat(LIMITS.maxTextLength / 2 - 2)}`;
+
+describe('a recipient that stops reading', () => {
+  it("never holds up the sender's acks, and is closed as gone", async () => {
+    const [ada, bo] = await Promise.all([open('ada'), open('bo')]);
+    // A conversation whose history pages are as large as a reply gets (about 96 KB each).
+    await sendMany(ada, 'bo', 24, bigText);
+
+    stopReading(bo);
+    // Bo keeps asking for history without reading the answers: megabytes pile up in front of it, more
+    // than the socket buffers hold, so the gateway can no longer write to it.
+    for (let i = 0; i < 120; i++) {
+      bo.send({ action: 'getMessages', conversationId: 'ada:bo', limit: LIMITS.maxMessagesPage });
+    }
+
+    // Every send is acknowledged although every push to Bo waits on a full buffer.
+    const acks = await sendMany(ada, 'bo', 6, (i) => `still there? ${i}`, 1);
+    expect(acks.map((ack) => ack.seq)).toEqual([25, 26, 27, 28, 29, 30]);
+
+    // Bo's connection is treated as gone: its record goes, and later sends no longer try it.
+    await expect.poll(() => harness.connectionIds('bo'), { timeout: 20_000, interval: 200 }).toEqual([]);
+    const ack = await ada.request({
+      action: 'sendMessage',
+      messageId: newMessageId(),
+      to: 'bo',
+      text: 'bye',
+    });
+    expect(ack).toMatchObject({ type: 'ack', seq: 31 });
+    // A socket that reads nothing cannot finish a close handshake.
+    bo.ws.terminate();
+  });
+});
