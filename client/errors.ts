@@ -25,7 +25,14 @@ export class ChatClientError extends Error {
 }
 
 /** Codes after which the same frame may succeed later; the protocol asks to retry these. */
-const RETRYABLE: ReadonlySet<ClientErrorCode> = new Set(['BUSY', 'INTERNAL', 'RATE_LIMITED', 'TIMEOUT']);
+const RETRYABLE: ReadonlySet<ClientErrorCode> = new Set([
+  'BUSY',
+  'INTERNAL',
+  'RATE_LIMITED',
+  // The server closes the connection after it; the retry goes out on the next one, with a fresh token.
+  'TOKEN_EXPIRED',
+  'TIMEOUT',
+]);
 
 export function isRetryable(error: unknown): boolean {
   return error instanceof ChatClientError && RETRYABLE.has(error.code);

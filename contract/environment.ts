@@ -16,6 +16,8 @@ export const ENV = {
   logLevel: 'CHAT_LOG_LEVEL',
   /** The `service` key of every log line and dimension of every metric: the stack name, so stages stay apart. */
   serviceName: 'CHAT_SERVICE_NAME',
+  /** The Cognito user pool, for functions that sign users out there; unset locally (no refresh tokens). */
+  userPoolId: 'CHAT_USER_POOL_ID',
 } as const;
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;

@@ -17,8 +17,13 @@ export interface FunctionDefinition {
   /** Module under lambdas/handlers/ that exports `handler`. */
   readonly entry: string;
   readonly tables: Partial<Record<TableName, TableAccess>>;
-  /** Posts to, reads or deletes connections through the @connections API. */
+  /**
+   * Posts to, reads or deletes connections through the @connections API. Every function behind an
+   * action route does: a frame after the connection's token expired closes the connection (DELETE).
+   */
   readonly manageConnections: boolean;
+  /** Signs users out at the identity provider (Cognito AdminUserGlobalSignOut). */
+  readonly globalSignOut?: boolean;
   readonly media?: readonly MediaAccess[];
   /** Functions it starts asynchronously; each one's name reaches it in `functionNameEnvVar(name)`. */
   readonly invokes?: readonly string[];
@@ -52,13 +57,13 @@ export const FUNCTIONS = {
   requestUpload: {
     entry: 'request-upload',
     tables: { users: 'readWrite' },
-    manageConnections: false,
+    manageConnections: true,
     media: ['upload'],
   },
   getMediaUrl: {
     entry: 'get-media-url',
     tables: { conversations: 'read', messages: 'read' },
-    manageConnections: false,
+    manageConnections: true,
     media: ['download'],
   },
   heartbeat: {
@@ -75,21 +80,21 @@ export const FUNCTIONS = {
   getMessages: {
     entry: 'get-messages',
     tables: { users: 'read', conversations: 'read', messages: 'read' },
-    manageConnections: false,
+    manageConnections: true,
     media: ['download'],
   },
   listConversations: {
     entry: 'list-conversations',
     tables: { users: 'read', conversations: 'read' },
-    manageConnections: false,
+    manageConnections: true,
     media: ['download'],
   },
   hideConversation: {
     entry: 'hide-conversation',
     tables: { conversations: 'readWrite' },
-    manageConnections: false,
+    manageConnections: true,
   },
-  sync: { entry: 'sync', tables: {}, manageConnections: false, invokes: ['drain'] },
+  sync: { entry: 'sync', tables: {}, manageConnections: true, invokes: ['drain'] },
   /** Delivers what a device has not acknowledged; started after $connect returns, or by `sync`. */
   drain: {
     entry: 'drain',
@@ -101,10 +106,17 @@ export const FUNCTIONS = {
   getPresence: {
     entry: 'get-presence',
     tables: { users: 'readWrite', conversations: 'read' },
-    manageConnections: false,
+    manageConnections: true,
   },
   typing: { entry: 'typing', tables: { users: 'read' }, manageConnections: true },
-  updateSettings: { entry: 'update-settings', tables: { users: 'readWrite' }, manageConnections: false },
+  updateSettings: { entry: 'update-settings', tables: { users: 'readWrite' }, manageConnections: true },
+  /** Ends every session of the caller: refresh tokens revoked, older tokens refused, connections closed. */
+  signOutEverywhere: {
+    entry: 'sign-out-everywhere',
+    tables: { users: 'readWrite' },
+    manageConnections: true,
+    globalSignOut: true,
+  },
   /** Takes away connections whose heartbeats lapsed without a `$disconnect`; run by SCHEDULES. */
   sweeper: {
     entry: 'sweeper',
@@ -147,6 +159,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { routeKey: 'updateSettings', function: 'updateSettings', replies: true },
   { routeKey: 'requestUpload', function: 'requestUpload', replies: true },
   { routeKey: 'getMediaUrl', function: 'getMediaUrl', replies: true },
+  { routeKey: 'signOutEverywhere', function: 'signOutEverywhere', replies: true },
 ];
 
 export interface ScheduleDefinition {

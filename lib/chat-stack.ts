@@ -75,6 +75,7 @@ export class ChatStack extends Stack {
     this.socketApi = new ChatSocketApi(this, 'Socket', {
       tables: this.tables,
       mediaBucket: this.media.bucket,
+      userPool: this.identity.userPool,
       jwt: {
         issuer: this.identity.issuer,
         audience: this.identity.audience,
@@ -118,6 +119,10 @@ export class ChatStack extends Stack {
       description: 'https:// endpoint of the @connections management API',
     });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
+    new CfnOutput(this, 'UsersTableName', {
+      value: this.tables.table('users').tableName,
+      description: 'CHAT_USERS_TABLE for operator commands (npm run sign-out-everywhere)',
+    });
     new CfnOutput(this, 'UserPoolClientId', { value: this.identity.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'Issuer', { value: this.identity.issuer, description: 'iss claim of the tokens' });
     new CfnOutput(this, 'Region', { value: this.region });

@@ -13,8 +13,8 @@ import { acknowledge } from './nag';
 
 export interface ChatIdentityProps {
   /**
-   * Lifetime of the ID token the WebSocket authorizer verifies; a connection outlives its token, so
-   * this bounds only how long a stolen token can open new connections.
+   * Lifetime of the ID token the WebSocket authorizer verifies; a connection ends with its token (the
+   * routes refuse frames after `exp` and close it), so this also bounds how long one connection lives.
    * @default Duration.hours(1)
    */
   readonly idTokenValidity?: Duration;

@@ -9,6 +9,8 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -45,6 +47,11 @@ export interface ChatSocketApiProps {
    * @default - none; then no function may declare `media`
    */
   readonly mediaBucket?: IBucket;
+  /**
+   * The user pool that functions whose contract entry has `globalSignOut` sign users out of.
+   * @default - none; then no function may declare `globalSignOut`
+   */
+  readonly userPool?: IUserPool;
   /**
    * Default route throttling of the stage.
    * @default - LIMITS.throttlingRateLimit and LIMITS.throttlingBurstLimit
@@ -116,6 +123,9 @@ export class ChatSocketApi extends Construct {
       const definition: FunctionDefinition = FUNCTIONS[name];
       if (definition.media && !props.mediaBucket) {
         throw new Error(`Function ${name} declares media access, but no mediaBucket was given`);
+      }
+      if (definition.globalSignOut && !props.userPool) {
+        throw new Error(`Function ${name} signs users out, but no userPool was given`);
       }
     }
 
@@ -243,6 +253,17 @@ export class ChatSocketApi extends Construct {
         );
       }
       fn.addEnvironment(ENV.mediaBucket, props.mediaBucket.bucketName);
+    }
+
+    if (definition.globalSignOut && props.userPool) {
+      // Only this one action, on this one pool: revoking a user's refresh tokens.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['cognito-idp:AdminUserGlobalSignOut'],
+          resources: [props.userPool.userPoolArn],
+        }),
+      );
+      fn.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
     }
 
     if (name === AUTHORIZER.function) {

@@ -22,7 +22,14 @@ export interface LocalIssuer {
   issuer: string;
   jwksUrl: string;
   audience: string;
-  issue(username: string, options?: { expiresInSeconds?: number }): Promise<IssuedToken>;
+  /**
+   * `withoutExpiry` signs a token with no `exp`, which Cognito never issues: for tests that the
+   * authorizer refuses it.
+   */
+  issue(
+    username: string,
+    options?: { expiresInSeconds?: number; withoutExpiry?: boolean },
+  ): Promise<IssuedToken>;
   /** Serves `GET|POST /auth/token` and the JWKS; false for any other request. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
@@ -70,14 +77,14 @@ export async function createLocalIssuer(options: {
     const userId = userIdSchema.parse(username.toLowerCase());
     const now = Math.floor(Date.now() / 1000);
     const expiresAt = now + (issueOptions.expiresInSeconds ?? DEFAULT_TOKEN_SECONDS);
-    const token = await new SignJWT({ token_use: 'id', 'cognito:username': userId })
+    const jwt = new SignJWT({ token_use: 'id', 'cognito:username': userId })
       .setProtectedHeader({ alg: 'RS256', kid: KEY_ID })
       .setIssuer(issuer)
       .setAudience(LOCAL_AUDIENCE)
       .setSubject(userId)
-      .setIssuedAt(now)
-      .setExpirationTime(expiresAt)
-      .sign(privateKey);
+      .setIssuedAt(now);
+    if (!issueOptions.withoutExpiry) jwt.setExpirationTime(expiresAt);
+    const token = await jwt.sign(privateKey);
     return { token, userId, expiresAt: expiresAt * 1000 };
   };
 

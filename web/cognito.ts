@@ -82,6 +82,11 @@ export async function refresh(pool: CognitoPool, refreshToken: string): Promise<
   return tokensFrom(result);
 }
 
+/** Revokes a refresh token (and the tokens it issued), so a copy left behind cannot sign in again. */
+export async function revokeToken(pool: CognitoPool, refreshToken: string): Promise<void> {
+  await call(pool, 'RevokeToken', { Token: refreshToken });
+}
+
 /** Resolves with where the confirmation code went, e.g. "a***@e***". */
 export async function signUp(
   pool: CognitoPool,

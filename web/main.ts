@@ -13,7 +13,7 @@ function showSignIn(config: WebConfig, notice?: string): void {
 
 function showChat(config: WebConfig, session: Session): void {
   const app = new ChatApp(root, config, session, (notice) => {
-    forgetSession();
+    forgetSession(config);
     showSignIn(config, notice);
   });
   app.run();

@@ -1,5 +1,13 @@
 import { randomId } from '../client/ids';
-import { CognitoError, type CognitoPool, type CognitoTokens, refresh, signIn, usernameOf } from './cognito';
+import {
+  CognitoError,
+  type CognitoPool,
+  type CognitoTokens,
+  refresh,
+  revokeToken,
+  signIn,
+  usernameOf,
+} from './cognito';
 import type { WebConfig } from './config';
 
 /** A signed-in user: who, and where fresh tokens come from. */
@@ -44,7 +52,15 @@ export function deviceId(): string {
   return id;
 }
 
-export function forgetSession(): void {
+/**
+ * Signs this browser out: its refresh token is revoked at Cognito (best effort: a token that no longer
+ * works needs no revoking) and forgotten.
+ */
+export function forgetSession(config: WebConfig): void {
+  const stored = storedSession();
+  if (config.mode === 'cognito' && stored?.mode === 'cognito') {
+    revokeToken(config, stored.refreshToken).catch(() => {});
+  }
   localStorage.removeItem(SESSION_KEY);
 }
 
@@ -148,6 +164,14 @@ export async function signInWithCognito(
 
 /** The session kept from an earlier visit, if it matches the current mode. */
 export function restoreSession(config: WebConfig): Session | undefined {
+  const stored = storedSession();
+  if (config.mode === 'local' && stored?.mode === 'local') return localSession(config, stored.userId);
+  if (config.mode === 'cognito' && stored?.mode === 'cognito')
+    return cognitoSession(config, stored.userId, stored.refreshToken);
+  return undefined;
+}
+
+function storedSession(): Stored | undefined {
   let stored: unknown;
   try {
     stored = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null');
@@ -157,10 +181,8 @@ export function restoreSession(config: WebConfig): Session | undefined {
   if (typeof stored !== 'object' || stored === null || !('mode' in stored) || !('userId' in stored))
     return undefined;
   if (typeof stored.userId !== 'string') return undefined;
-  if (config.mode === 'local' && stored.mode === 'local') return localSession(config, stored.userId);
-  if (config.mode === 'cognito' && stored.mode === 'cognito' && 'refreshToken' in stored) {
-    if (typeof stored.refreshToken === 'string')
-      return cognitoSession(config, stored.userId, stored.refreshToken);
-  }
+  if (stored.mode === 'local') return { mode: 'local', userId: stored.userId };
+  if (stored.mode === 'cognito' && 'refreshToken' in stored && typeof stored.refreshToken === 'string')
+    return { mode: 'cognito', userId: stored.userId, refreshToken: stored.refreshToken };
   return undefined;
 }

@@ -206,6 +206,11 @@ export const hideConversationFrame = z.strictObject({
   conversationId,
 });
 
+export const signOutEverywhereFrame = z.strictObject({
+  action: z.literal('signOutEverywhere'),
+  requestId,
+});
+
 export const clientFrame = z.discriminatedUnion('action', [
   sendMessageFrame,
   heartbeatFrame,
@@ -219,6 +224,7 @@ export const clientFrame = z.discriminatedUnion('action', [
   hideConversationFrame,
   requestUploadFrame,
   getMediaUrlFrame,
+  signOutEverywhereFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrame>;
@@ -246,6 +252,7 @@ export type ErrorCode =
   | 'UPLOAD_INVALID'
   | 'NO_MEDIA'
   | 'RATE_LIMITED'
+  | 'TOKEN_EXPIRED'
   | 'BUSY'
   | 'INTERNAL';
 

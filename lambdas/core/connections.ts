@@ -1,6 +1,17 @@
 import type { DrainRequest } from '../../contract/invocations';
+import { LIMITS } from '../../contract/limits';
+import { ChatError } from '../../contract/protocol/errors';
 import type { ServerEvent } from '../../contract/protocol/frames';
-import type { Caller, Connection, Invoker } from './ports';
+import type {
+  Caller,
+  Clock,
+  Connection,
+  ConnectionNotifier,
+  IdentityProvider,
+  Invoker,
+  TokenTimes,
+  UserStore,
+} from './ports';
 import { announcePresence, type PresenceChangeDeps } from './presence';
 
 export interface ConnectionDeps extends PresenceChangeDeps {
@@ -16,9 +27,62 @@ const SWEEP_BATCH = 1000;
  * is left to `announceOnline`, run after $connect returns: it may take many reads, and the WebSocket
  * handshake waits for $connect.
  */
-export async function openConnection(deps: RegisterDeps, identity: Caller): Promise<{ cameOnline: boolean }> {
+export async function openConnection(
+  deps: RegisterDeps,
+  identity: Caller,
+  token: TokenTimes,
+): Promise<{ cameOnline: boolean } | 'signedOut'> {
   const now = deps.clock.now();
-  return register(deps, { ...identity, connectedAt: now, freshUntil: now + deps.connectionTtlMs }, now);
+  const connection = { ...identity, connectedAt: now, freshUntil: freshUntil(deps, now, token) };
+  return register(deps, connection, now, token.issuedAt);
+}
+
+/**
+ * A connection counts as live until its next heartbeat is due, and never past its token's expiry:
+ * then sends skip it, and the sweeper removes and closes it even if the client only listens.
+ */
+function freshUntil(
+  deps: Pick<ConnectionDeps, 'connectionTtlMs'>,
+  now: number,
+  token: Pick<TokenTimes, 'expiresAt'>,
+) {
+  return Math.min(now + deps.connectionTtlMs, token.expiresAt);
+}
+
+export interface SignOutDeps {
+  users: UserStore;
+  notifier: ConnectionNotifier;
+  clock: Clock;
+  /** Cognito when deployed. The local issuer hands out no refresh tokens, so it has nothing to revoke. */
+  identity: IdentityProvider | undefined;
+}
+
+/**
+ * Signs a user out everywhere: tokens issued until now open no connection any more (the profile's
+ * signedOutAt, checked at $connect), the identity provider revokes every refresh token, and every live
+ * connection is closed. `answer` goes to the asking connection before it is closed with the others.
+ * Returns how many connections were closed.
+ */
+export async function signOutEverywhere(
+  deps: SignOutDeps,
+  userId: string,
+  answer?: { connectionId: string; event: ServerEvent },
+): Promise<number> {
+  const now = deps.clock.now();
+  await Promise.all([deps.users.recordSignOut(userId, now), deps.identity?.signOutEverywhere(userId)]);
+  const { connections } = await deps.users.getUser(userId, now);
+  if (answer) await deps.notifier.post(answer.connectionId, answer.event, LIMITS.pushTimeoutMs);
+  const ids = new Set([...connections.map((c) => c.connectionId), ...(answer ? [answer.connectionId] : [])]);
+  // Each $disconnect follows and announces the user offline; the records go now, as $disconnect may not come.
+  await Promise.all(
+    [...ids].map((connectionId) =>
+      Promise.all([
+        deps.users.removeConnection(userId, connectionId),
+        deps.notifier.disconnect(connectionId),
+      ]),
+    ),
+  );
+  return ids.size;
 }
 
 /** Tells the user's contacts and watchers that the user is online, if still so. */
@@ -59,26 +123,28 @@ export async function closeConnection(
 export async function heartbeat(
   deps: ConnectionDeps,
   identity: Caller,
+  token: TokenTimes,
   requestId: string | undefined,
   resync: Invoker<DrainRequest>,
 ): Promise<ServerEvent> {
   const now = deps.clock.now();
-  const freshUntil = now + deps.connectionTtlMs;
-  const refreshed = await deps.users.refreshConnection(
-    identity.userId,
-    identity.connectionId,
-    freshUntil,
-    now,
-  );
+  const until = freshUntil(deps, now, token);
+  const refreshed = await deps.users.refreshConnection(identity.userId, identity.connectionId, until, now);
   if (!refreshed) {
-    const { cameOnline } = await register(deps, { ...identity, connectedAt: now, freshUntil }, now);
-    const request: DrainRequest = { ...identity, announceOnline: cameOnline };
+    const registered = await register(
+      deps,
+      { ...identity, connectedAt: now, freshUntil: until },
+      now,
+      token.issuedAt,
+    );
+    if (registered === 'signedOut') throw new ChatError('TOKEN_EXPIRED', 'You signed out; sign in again');
+    const request: DrainRequest = { ...identity, announceOnline: registered.cameOnline };
     await resync.invokeAsync(request);
   }
   return {
     type: 'heartbeat',
     ...(requestId === undefined ? {} : { requestId }),
-    expiresAt: freshUntil,
+    expiresAt: until,
     intervalMs: deps.heartbeatIntervalMs,
   };
 }
@@ -103,6 +169,8 @@ export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResul
   const removed = await Promise.all(
     expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, c.freshUntil)),
   );
+  // A socket whose token ran out may still be open and listening: it is closed (a gone one costs a 410).
+  await Promise.all(removed.flatMap((c) => (c ? [deps.notifier.disconnect(c.connectionId)] : [])));
   const users = new Set(removed.flatMap((connection) => connection?.userId ?? []));
   const offline = await Promise.all([...users].map((userId) => announceIfOffline(deps, userId, now)));
   return {
@@ -122,8 +190,11 @@ async function register(
   deps: RegisterDeps,
   connection: Connection,
   now: number,
-): Promise<{ cameOnline: boolean }> {
+  tokenIssuedAt: number,
+): Promise<{ cameOnline: boolean } | 'signedOut'> {
   const before = await deps.users.getUser(connection.userId, now);
+  // `iat` has whole seconds: a token of the sign-out's own second is refused too.
+  if (before.profile && tokenIssuedAt <= before.profile.signedOutAt) return 'signedOut';
   await deps.users.addConnection(connection);
   // A user who never signed in has no conversations and no watchers: there is nobody to tell.
   return { cameOnline: before.profile !== undefined && before.connections.length === 0 };

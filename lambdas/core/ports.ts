@@ -10,6 +10,12 @@ export interface Caller {
   connectionId: string;
 }
 
+/** The token a connection was opened with (its `exp` and `iat`), epoch ms. */
+export interface TokenTimes {
+  expiresAt: number;
+  issuedAt: number;
+}
+
 export interface Connection {
   userId: string;
   connectionId: string;
@@ -24,6 +30,8 @@ export interface Profile extends Settings {
   userId: string;
   createdAt: number;
   lastActiveAt: number;
+  /** When the user last signed out everywhere (0: never); tokens issued until then open nothing. */
+  signedOutAt: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = { readReceipts: true, lastSeenVisibility: 'everyone' };
@@ -52,6 +60,8 @@ export interface UserStore {
   getUser(userId: string, now: number): Promise<UserState>;
   /** getUser for several users in one request; every id asked for has an entry. */
   getUsers(userIds: readonly string[], now: number): Promise<Map<string, UserState>>;
+  /** Records a sign-out everywhere at `at`; nothing for an unknown user. */
+  recordSignOut(userId: string, at: number): Promise<void>;
   /** Moves the profile's last activity to `at` (a clean disconnect); nothing for an unknown user. */
   recordActivity(userId: string, at: number): Promise<void>;
   /** Changes only the settings given and returns all of them, defaults filled in. */
@@ -148,6 +158,11 @@ export interface DeviceStore {
   cursors(userId: string, deviceId: string, conversationIds: readonly string[]): Promise<Map<string, number>>;
   /** Moves the device's cursor forward; never backwards. */
   advanceCursor(userId: string, deviceId: string, conversationId: string, upTo: number): Promise<void>;
+}
+
+/** The identity provider's side of signing a user out (Cognito: every refresh token revoked). */
+export interface IdentityProvider {
+  signOutEverywhere(userId: string): Promise<void>;
 }
 
 /** Starts another function without waiting for it (Lambda's asynchronous invocation). */

@@ -25,7 +25,7 @@ function policy(
   principalId: string,
   effect: 'Allow' | 'Deny',
   resource: string,
-  context: Record<string, string>,
+  context: Record<string, string | number>,
 ) {
   return {
     principalId,
@@ -46,7 +46,10 @@ function refuse(reason: string): void {
 
 /**
  * REQUEST authorizer on $connect. Throwing "Unauthorized" is how API Gateway answers 401; a Deny
- * policy answers 403. The user id and device id it returns reach every later route of the connection.
+ * policy answers 403. The context it returns reaches every later route of the connection (API Gateway
+ * passes its values as strings): the user id, the device id, and the token's expiry and issue time,
+ * so that the routes can end the connection with its token.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html
  */
 export const handler = invocation(
   'authorizer',
@@ -81,7 +84,12 @@ export const handler = invocation(
     }
     correlate({ deviceId });
     logger.info('connection authorized');
-    return policy(check.userId, 'Allow', event.methodArn, { userId: check.userId, deviceId });
+    return policy(check.userId, 'Allow', event.methodArn, {
+      userId: check.userId,
+      deviceId,
+      tokenExpiresAt: check.expiresAt,
+      tokenIssuedAt: check.issuedAt,
+    });
   },
   { expected: (error) => error instanceof Error && error.message === UNAUTHORIZED },
 );

@@ -9,8 +9,11 @@ const deps = { users: userStoreFromEnv(), clock: systemClock, ...timingsFromEnv(
 const drain = drainInvokerFromEnv();
 
 export const handler = invocation('$connect', async (event) => {
-  const { caller } = parseWebSocketEvent(event);
-  const { cameOnline } = await openConnection(deps, caller);
+  const { caller, token } = parseWebSocketEvent(event);
+  const opened = await openConnection(deps, caller, token);
+  // The token predates a sign-out everywhere: as if it were expired.
+  if (opened === 'signedOut') return { statusCode: 401 };
+  const { cameOnline } = opened;
   // Nothing can be posted to this connection before $connect returns, and the handshake waits for
   // $connect: the sync and the presence announcement run on their own.
   await drain.invokeAsync({ ...caller, announceOnline: cameOnline });

@@ -5,6 +5,6 @@ import { actionHandler } from './wiring/route';
 const deps = connectionDepsFromEnv();
 const drain = drainInvokerFromEnv();
 
-export const handler = actionHandler('heartbeat', (frame, caller) =>
-  heartbeat(deps, caller, frame.requestId, drain),
+export const handler = actionHandler('heartbeat', (frame, caller, token) =>
+  heartbeat(deps, caller, token, frame.requestId, drain),
 );

@@ -48,6 +48,7 @@ function expectedEnvironment(name: FunctionName): string[] {
   }
   if (definition.manageConnections) keys.push(ENV.connectionsEndpoint);
   if (definition.media) keys.push(ENV.mediaBucket);
+  if (definition.globalSignOut) keys.push(ENV.userPoolId);
   for (const target of definition.invokes ?? []) keys.push(functionNameEnvVar(target));
   if (name === AUTHORIZER.function) keys.push(ENV.jwtIssuer, ENV.jwtAudience, ENV.jwksUrl);
   return keys.sort();
@@ -558,6 +559,21 @@ describe('ChatStack permissions', () => {
       expect(resourceJson).toContain(`/${STAGE}/*/@connections/*`);
     },
   );
+
+  it.each(FUNCTION_NAMES)('lets %s sign users out at Cognito only if the contract says so', (name) => {
+    const cognito = statementsOf(name).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('cognito-idp:')),
+    );
+    if (!definitionOf(name).globalSignOut) {
+      expect(cognito).toEqual([]);
+      return;
+    }
+    const [statement] = cognito;
+    expect(cognito).toHaveLength(1);
+    if (!statement) return;
+    expect(actionsOf(statement)).toEqual(['cognito-idp:AdminUserGlobalSignOut']);
+    expect(mentions(statement.Resource, logicalIdOf(stack, stack.identity.userPool.userPoolArn))).toBe(true);
+  });
 
   it.each(FUNCTION_NAMES)('lets %s invoke exactly the functions it starts', (name) => {
     const invokeStatements = statementsOf(name).filter((statement) =>

@@ -213,13 +213,14 @@ describe('the web client in deployed mode (Cognito answered at the network layer
     await page.getByRole('heading', { name: 'judy' }).waitFor();
     await page.locator('.msg.mine', { hasText: 'Hello from a Cognito user' }).waitFor();
 
-    expect(calls.map((call) => call.operation)).toEqual([
-      'SignUp',
-      'ConfirmSignUp',
-      'ConfirmSignUp',
-      'InitiateAuth',
-      'InitiateAuth',
-    ]);
+    // Signing out (from the list) revokes the refresh token, so a copy of it signs nobody in.
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await expect
+      .poll(() => calls.map((call) => call.operation))
+      .toEqual(['SignUp', 'ConfirmSignUp', 'ConfirmSignUp', 'InitiateAuth', 'InitiateAuth', 'RevokeToken']);
+    expect(calls[5]?.body).toEqual({ ClientId: 'web-client', Token: 'refresh-1' });
     expect(calls[0]?.body).toMatchObject({
       ClientId: 'web-client',
       Username: 'ivan',

@@ -35,10 +35,16 @@ class MemoryUsers implements UserStore {
     this.profiles.set(connection.userId, {
       ...DEFAULT_SETTINGS,
       createdAt: connection.connectedAt,
+      signedOutAt: 0,
       ...profile,
       userId: connection.userId,
       lastActiveAt: connection.connectedAt,
     });
+  }
+
+  async recordSignOut(userId: string, at: number): Promise<void> {
+    const profile = this.profiles.get(userId);
+    if (profile) profile.signedOutAt = at;
   }
 
   async removeConnection(_userId: string, connectionId: string, ifFreshUntil?: number) {
@@ -106,7 +112,14 @@ class MemoryUsers implements UserStore {
 
   /** A signed-in user with these settings, optionally connected until `freshUntil`. */
   user(userId: string, settings: Partial<Settings> = {}, freshUntil?: number): void {
-    this.profiles.set(userId, { userId, createdAt: 1, lastActiveAt: 100, ...DEFAULT_SETTINGS, ...settings });
+    this.profiles.set(userId, {
+      userId,
+      createdAt: 1,
+      lastActiveAt: 100,
+      signedOutAt: 0,
+      ...DEFAULT_SETTINGS,
+      ...settings,
+    });
     if (freshUntil !== undefined) {
       this.connections.set(`${userId}-c`, {
         userId,
@@ -164,10 +177,15 @@ class RecordingNotifier {
     return 'sent' as const;
   }
 
+  readonly disconnected: string[] = [];
+
   async disconnect(connectionId: string) {
-    throw new Error(`presence never closes a connection (${connectionId})`);
+    this.disconnected.push(connectionId);
   }
 }
+
+/** A token issued long before and valid long after the times these tests use. */
+const TOKEN = { issuedAt: 1, expiresAt: Number.MAX_SAFE_INTEGER };
 
 function setup(now = 1_000) {
   const users = new MemoryUsers();
@@ -274,7 +292,11 @@ describe('presence transitions', () => {
     await users.addWatchers('stranger', ['sam'], 5_000);
     await users.addWatchers('expired', ['sam'], 900);
 
-    const opened = await openConnection(deps, { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' });
+    const opened = await openConnection(
+      deps,
+      { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' },
+      TOKEN,
+    );
     expect(opened).toEqual({ cameOnline: true });
     // The drain function announces after $connect returns.
     await announceOnline(deps, 'sam');
@@ -295,11 +317,15 @@ describe('presence transitions', () => {
     users.user('sam');
     users.user('peer', {}, 5_000);
     conversations.between('sam', 'peer');
-    expect(await openConnection(deps, { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' })).toEqual({
+    expect(
+      await openConnection(deps, { userId: 'sam', connectionId: 'sam-1', deviceId: 'phone' }, TOKEN),
+    ).toEqual({
       cameOnline: true,
     });
     await announceOnline(deps, 'sam');
-    expect(await openConnection(deps, { userId: 'sam', connectionId: 'sam-2', deviceId: 'laptop' })).toEqual({
+    expect(
+      await openConnection(deps, { userId: 'sam', connectionId: 'sam-2', deviceId: 'laptop' }, TOKEN),
+    ).toEqual({
       cameOnline: false,
     });
     await closeConnection(deps, { userId: 'sam', connectionId: 'sam-1' });
@@ -353,6 +379,8 @@ describe('presence transitions', () => {
 
     expect(await sweepConnections(deps)).toEqual({ expired: 3, removed: 2, offline: 1 });
     expect([...users.connections.keys()].sort()).toEqual(['peer-c', 's1']);
+    // A lapsed socket may still be open (a token that ran out, a client that only listens): it is closed.
+    expect(notifier.disconnected.sort()).toEqual(['g1', 'g2']);
     expect(presenceEvents(notifier).map((post) => post.event)).toEqual([
       { type: 'presence', users: [{ userId: 'gone', state: 'offline', lastSeen: 100 }] },
     ]);

@@ -59,6 +59,8 @@ export const profileItem = z.extend(settingsAttributes, {
   userId: text,
   createdAt: count,
   lastActiveAt: count,
+  /** Absent until the user signs out everywhere. */
+  signedOutAt: z.optional(count),
 });
 
 /** users table, `upload#<uploadId>`: an upload slot; `uploadExpiresAt` is the POST's expiry (ms). */

@@ -66,8 +66,14 @@ function toUserState(userId: string, item: Record<string, unknown> | undefined, 
     if (entry.freshUntil <= now) continue;
     connections.push({ userId, connectionId: name.slice(LIVE_ATTRIBUTE_PREFIX.length), ...entry });
   }
-  const { createdAt, lastActiveAt } = decode(profileItem, item, 'profile');
-  const profile: Profile = { userId, createdAt, lastActiveAt, ...settingsOf(item) };
+  const { createdAt, lastActiveAt, signedOutAt } = decode(profileItem, item, 'profile');
+  const profile: Profile = {
+    userId,
+    createdAt,
+    lastActiveAt,
+    signedOutAt: signedOutAt ?? 0,
+    ...settingsOf(item),
+  };
   return { profile, connections };
 }
 
@@ -186,6 +192,20 @@ export class DynamoUserStore implements UserStore {
       ]),
     );
     return refreshed !== undefined;
+  }
+
+  async recordSignOut(userId: string, at: number): Promise<void> {
+    await unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userKey(userId), sk: PROFILE },
+          UpdateExpression: 'SET signedOutAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
   }
 
   async recordActivity(userId: string, at: number): Promise<void> {

@@ -9,6 +9,7 @@ import { DynamoDeviceStore } from '../../adapters/dynamodb/devices';
 import { DynamoMessageStore } from '../../adapters/dynamodb/messages';
 import { DynamoUploadSlotStore } from '../../adapters/dynamodb/uploads';
 import { DynamoUserStore } from '../../adapters/dynamodb/users';
+import { CognitoIdentityProvider } from '../../adapters/identity/cognito';
 import { LambdaInvoker } from '../../adapters/lambda/invoker';
 import type { ConnectionDeps } from '../../core/connections';
 import type { Clock } from '../../core/ports';
@@ -34,6 +35,11 @@ export const deviceStoreFromEnv = () => new DynamoDeviceStore(db, requireEnv(USE
 export const uploadSlotStoreFromEnv = () => new DynamoUploadSlotStore(db, requireEnv(USERS_TABLE.envVar));
 export const drainInvokerFromEnv = () =>
   new LambdaInvoker<DrainRequest>(requireEnv(functionNameEnvVar('drain')));
+/** Cognito when the stack names a user pool; locally none, since the local issuer keeps no refresh tokens. */
+export const identityFromEnv = () => {
+  const userPoolId = process.env[ENV.userPoolId];
+  return userPoolId ? new CognitoIdentityProvider(userPoolId) : undefined;
+};
 /** connect, disconnect, heartbeat and the sweeper: a change of presence is pushed to other users. */
 export const connectionDepsFromEnv = (): ConnectionDeps => ({
   users: userStoreFromEnv(),

@@ -1,10 +1,12 @@
 import * as z from 'zod/mini';
+import { LIMITS } from '../../../contract/limits';
 import { ChatError } from '../../../contract/protocol/errors';
 import type { ClientAction, ClientFrame, FrameOf, ServerEvent } from '../../../contract/protocol/frames';
 import { conversationIdOf } from '../../../contract/protocol/ids';
 import { parseFrame } from '../../../contract/protocol/parse';
 import { count, countError, logger } from '../../adapters/observability/telemetry';
-import type { Caller } from '../../core/ports';
+import type { Caller, ConnectionNotifier, TokenTimes } from '../../core/ports';
+import { notifierFromEnv, systemClock } from './environment';
 import { correlate, invocation } from './invocation';
 
 /**
@@ -19,6 +21,9 @@ const websocketEvent = z.object({
     authorizer: z.object({
       userId: z.string().check(z.minLength(1)),
       deviceId: z.string().check(z.minLength(1)),
+      // The authorizer returns numbers; API Gateway hands them to the routes as strings.
+      tokenExpiresAt: z.coerce.number(),
+      tokenIssuedAt: z.coerce.number(),
     }),
   }),
   body: z.nullish(z.string()),
@@ -32,25 +37,54 @@ export interface RouteResult {
 }
 
 /** Reads the event and the caller, and puts who is calling on every later log line of the invocation. */
-export function parseWebSocketEvent(event: unknown): { event: WebSocketEvent; caller: Caller } {
+export function parseWebSocketEvent(event: unknown): {
+  event: WebSocketEvent;
+  caller: Caller;
+  token: TokenTimes;
+} {
   const parsed = websocketEvent.parse(event);
   const { routeKey, connectionId, requestId } = parsed.requestContext;
-  const { userId, deviceId } = parsed.requestContext.authorizer;
+  const { userId, deviceId, tokenExpiresAt, tokenIssuedAt } = parsed.requestContext.authorizer;
   correlate({ userId, deviceId, connectionId, route: routeKey, apiRequestId: requestId });
-  return { event: parsed, caller: { userId, deviceId, connectionId } };
+  return {
+    event: parsed,
+    caller: { userId, deviceId, connectionId },
+    token: { expiresAt: tokenExpiresAt, issuedAt: tokenIssuedAt },
+  };
 }
 
 export function reply(event: ServerEvent): RouteResult {
   return { statusCode: 200, body: JSON.stringify(event) };
 }
 
-export function errorReply(error: ChatError, requestId: string | undefined): RouteResult {
-  return reply({
+function errorEvent(error: ChatError, requestId: string | undefined): ServerEvent {
+  return {
     type: 'error',
     ...(requestId === undefined ? {} : { requestId }),
     code: error.code,
     message: error.message,
-  });
+  };
+}
+
+export function errorReply(error: ChatError, requestId: string | undefined): RouteResult {
+  return reply(errorEvent(error, requestId));
+}
+
+let connections: ConnectionNotifier | undefined;
+
+/**
+ * A connection lives no longer than the token it was opened with: API Gateway checks the token only at
+ * $connect, so every frame after `exp` is refused, and the connection is closed (the error is posted
+ * first: a route response after the close would be lost). The client reconnects with a fresh token.
+ */
+async function closeExpired(caller: Caller, requestId: string | undefined): Promise<undefined> {
+  connections ??= notifierFromEnv();
+  const error = new ChatError('TOKEN_EXPIRED', 'Your token has expired; reconnect with a fresh one');
+  countError(error.code);
+  logger.info('frame refused', { code: error.code, reason: error.message });
+  await connections.post(caller.connectionId, errorEvent(error, requestId), LIMITS.pushTimeoutMs);
+  await connections.disconnect(caller.connectionId);
+  return undefined;
 }
 
 /** The message and conversation a frame is about, when it names them. */
@@ -76,10 +110,10 @@ function frameKeys(frame: ClientFrame, caller: Caller) {
 export function frameRoute(
   name: string,
   /** Resolves with the reply, or undefined when success needs no reply. */
-  run: (frame: ClientFrame, caller: Caller) => Promise<ServerEvent | undefined>,
+  run: (frame: ClientFrame, caller: Caller, token: TokenTimes) => Promise<ServerEvent | undefined>,
 ): (event: unknown, context?: unknown) => Promise<RouteResult> {
   return invocation(name, async (rawEvent) => {
-    const { event, caller } = parseWebSocketEvent(rawEvent);
+    const { event, caller, token } = parseWebSocketEvent(rawEvent);
     count('Requests');
     const parsed = parseFrame(event.body ?? undefined);
     if (!parsed.ok) {
@@ -89,7 +123,7 @@ export function frameRoute(
     const { frame } = parsed;
     correlate(frameKeys(frame, caller));
     try {
-      const result = await run(frame, caller);
+      const result = await run(frame, caller, token);
       logger.info('frame handled');
       return result ? reply(result) : { statusCode: 200 };
     } catch (error) {
@@ -111,10 +145,11 @@ function refuse(error: ChatError, requestId: string | undefined): RouteResult {
 /** The route function of one action. */
 export function actionHandler<A extends ClientAction>(
   action: A,
-  run: (frame: FrameOf<A>, caller: Caller) => Promise<ServerEvent | undefined>,
+  run: (frame: FrameOf<A>, caller: Caller, token: TokenTimes) => Promise<ServerEvent | undefined>,
 ): (event: unknown, context?: unknown) => Promise<RouteResult> {
-  return frameRoute(action, async (frame, caller) => {
+  return frameRoute(action, async (frame, caller, token) => {
     if (frame.action !== action) throw new ChatError('UNKNOWN_ACTION', `This route serves ${action}`);
-    return run(frame as FrameOf<A>, caller);
+    if (systemClock.now() >= token.expiresAt) return closeExpired(caller, frame.requestId);
+    return run(frame as FrameOf<A>, caller, token);
   });
 }
