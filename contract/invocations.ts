@@ -13,6 +13,8 @@ export const drainRequest = z.object({
   /** The `sync` frame's request id, echoed on `synced`. */
   requestId: z.optional(z.string()),
   announceOnline: z.optional(z.boolean()),
+  /** The `sync` route claimed this device's sync lease (DeviceStore.claimSync); the drain releases it. */
+  releaseSync: z.optional(z.boolean()),
 });
 
 export type DrainRequest = z.infer<typeof drainRequest>;

@@ -23,6 +23,13 @@ export const LIMITS = {
   heartbeatIntervalMs: 60 * 1000,
   /** A connection record with no heartbeat for this long is stale (three missed heartbeats). */
   connectionTtlMs: 3 * 60 * 1000,
+  /**
+   * Live connections of one user; one more is refused at $connect (429). It also bounds the profile
+   * item, which keeps a copy of each live connection (about 100 bytes each), far below 400 KB.
+   */
+  maxConnectionsPerUser: 10,
+  /** Distinct devices (deviceId) of one user connected at once, as a phone and four linked devices. */
+  maxDevicesPerUser: 5,
   /** Users in one presence request. */
   maxPresenceUsers: 50,
   /** `getPresence` subscribes the asker to those users' presence events for this long. */

@@ -94,7 +94,8 @@ export const FUNCTIONS = {
     tables: { conversations: 'readWrite' },
     manageConnections: true,
   },
-  sync: { entry: 'sync', tables: {}, manageConnections: true, invokes: ['drain'] },
+  /** Counts its frames (rate limit) and coalesces syncs per device in the users table. */
+  sync: { entry: 'sync', tables: { users: 'readWrite' }, manageConnections: true, invokes: ['drain'] },
   /** Delivers what a device has not acknowledged; started after $connect returns, or by `sync`. */
   drain: {
     entry: 'drain',
@@ -108,7 +109,8 @@ export const FUNCTIONS = {
     tables: { users: 'readWrite', conversations: 'read' },
     manageConnections: true,
   },
-  typing: { entry: 'typing', tables: { users: 'read' }, manageConnections: true },
+  /** Writes only its rate-limit counter. */
+  typing: { entry: 'typing', tables: { users: 'readWrite' }, manageConnections: true },
   updateSettings: { entry: 'update-settings', tables: { users: 'readWrite' }, manageConnections: true },
   /** Ends every session of the caller: refresh tokens revoked, older tokens refused, connections closed. */
   signOutEverywhere: {

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ENV, type LogLevel, TIMING_ENV, type Timings } from '../contract/environment';
 import { LIMITS } from '../contract/limits';
+import { RATE_LIMIT_FACTOR_ENV } from '../contract/rate-limits';
 import {
   AUTHORIZER,
   FUNCTIONS,
@@ -39,6 +40,12 @@ export interface RuntimeOptions {
   /** API Gateway's limits and the handlers' timings (heartbeat, presence, typing); tests shorten them. */
   limits?: Partial<Pick<typeof LIMITS, 'idleTimeoutMs' | 'maxConnectionMs' | 'integrationTimeoutMs'>>;
   timings?: Partial<Timings>;
+  /**
+   * Multiplies every rate limit (RATE_LIMITS); the benchmark raises them, since its few simulated users
+   * send far faster than people do.
+   * @default 1
+   */
+  rateLimitFactor?: number;
   /** Intervals of the scheduled functions (SCHEDULES), e.g. `{ sweeper: 200 }`; tests shorten them. */
   scheduleEveryMs?: Partial<Record<FunctionName, number>>;
   /** Serves other HTTP paths (the web client); false when not handled. */
@@ -163,6 +170,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
     // Locally a function's name is its key in FUNCTIONS: the gateway's Lambda API resolves it.
     ...Object.fromEntries(Object.keys(FUNCTIONS).map((name) => [functionNameEnvVar(name), name])),
+    ...(options.rateLimitFactor !== undefined && {
+      [RATE_LIMIT_FACTOR_ENV]: String(options.rateLimitFactor),
+    }),
     ...Object.fromEntries(
       (Object.keys(TIMING_ENV) as (keyof Timings)[]).flatMap((name) => {
         const ms = options.timings?.[name];

@@ -5,6 +5,8 @@ export class ChatError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** RATE_LIMITED: how long until the same frame would be accepted. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ChatError';

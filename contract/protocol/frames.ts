@@ -361,7 +361,13 @@ export type ServerEvent =
     } & Reply)
   | ({ type: 'mediaUrl'; conversationId: string; seq: number; url: string; urlExpiresAt: number } & Reply)
   | ({ type: 'ok' } & Reply)
-  | ({ type: 'error'; code: ErrorCode; message: string } & Reply);
+  | ({
+      type: 'error';
+      code: ErrorCode;
+      message: string;
+      /** With RATE_LIMITED: wait this long before sending the frame again. */
+      retryAfterMs?: number;
+    } & Reply);
 
 export type ServerEventType = ServerEvent['type'];
 export type EventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>;

@@ -10,6 +10,7 @@ import type {
   IdentityProvider,
   Invoker,
   TokenTimes,
+  UserState,
   UserStore,
 } from './ports';
 import { announcePresence, type PresenceChangeDeps } from './presence';
@@ -31,10 +32,35 @@ export async function openConnection(
   deps: RegisterDeps,
   identity: Caller,
   token: TokenTimes,
-): Promise<{ cameOnline: boolean } | 'signedOut'> {
+): Promise<{ cameOnline: boolean } | OpenRefusal> {
   const now = deps.clock.now();
-  const connection = { ...identity, connectedAt: now, freshUntil: freshUntil(deps, now, token) };
-  return register(deps, connection, now, token.issuedAt);
+  const connection = {
+    ...identity,
+    connectedAt: now,
+    freshUntil: freshUntil(deps, now, token),
+    tokenExpiresAt: token.expiresAt,
+  };
+  return register(deps, connection, now, (before) => {
+    const refusal = signedOut(before, token);
+    if (refusal) return refusal;
+    const devices = new Set(before.connections.map((c) => c.deviceId));
+    const newDevice = !devices.has(identity.deviceId);
+    // Counted on the read that register makes anyway; devices connecting at the same instant may pass together.
+    if (
+      before.connections.length >= LIMITS.maxConnectionsPerUser ||
+      (newDevice && devices.size >= LIMITS.maxDevicesPerUser)
+    )
+      return 'tooManyConnections';
+    return undefined;
+  });
+}
+
+/** Why $connect refuses a connection after its token was verified. */
+export type OpenRefusal = 'signedOut' | 'tooManyConnections';
+
+/** `iat` has whole seconds: a token of the sign-out's own second is refused too. */
+function signedOut(before: UserState, token: Pick<TokenTimes, 'issuedAt'>): 'signedOut' | undefined {
+  return before.profile && token.issuedAt <= before.profile.signedOutAt ? 'signedOut' : undefined;
 }
 
 /**
@@ -133,11 +159,11 @@ export async function heartbeat(
   if (!refreshed) {
     const registered = await register(
       deps,
-      { ...identity, connectedAt: now, freshUntil: until },
+      { ...identity, connectedAt: now, freshUntil: until, tokenExpiresAt: token.expiresAt },
       now,
-      token.issuedAt,
+      (before) => signedOut(before, token),
     );
-    if (registered === 'signedOut') throw new ChatError('TOKEN_EXPIRED', 'You signed out; sign in again');
+    if (typeof registered === 'string') throw new ChatError('TOKEN_EXPIRED', 'You signed out; sign in again');
     const request: DrainRequest = { ...identity, announceOnline: registered.cameOnline };
     await resync.invokeAsync(request);
   }
@@ -170,7 +196,9 @@ export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResul
     expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, c.freshUntil)),
   );
   // A socket whose token ran out may still be open and listening: it is closed (a gone one costs a 410).
-  await Promise.all(removed.flatMap((c) => (c ? [deps.notifier.disconnect(c.connectionId)] : [])));
+  // One that only missed heartbeats stays open: its next heartbeat brings it back.
+  const tokenEnded = removed.filter((c) => c?.tokenExpiresAt !== undefined && c.tokenExpiresAt <= now);
+  await Promise.all(tokenEnded.map((c) => c && deps.notifier.disconnect(c.connectionId)));
   const users = new Set(removed.flatMap((connection) => connection?.userId ?? []));
   const offline = await Promise.all([...users].map((userId) => announceIfOffline(deps, userId, now)));
   return {
@@ -190,11 +218,11 @@ async function register(
   deps: RegisterDeps,
   connection: Connection,
   now: number,
-  tokenIssuedAt: number,
-): Promise<{ cameOnline: boolean } | 'signedOut'> {
+  refuse: (before: UserState) => OpenRefusal | undefined,
+): Promise<{ cameOnline: boolean } | OpenRefusal> {
   const before = await deps.users.getUser(connection.userId, now);
-  // `iat` has whole seconds: a token of the sign-out's own second is refused too.
-  if (before.profile && tokenIssuedAt <= before.profile.signedOutAt) return 'signedOut';
+  const refusal = refuse(before);
+  if (refusal) return refusal;
   await deps.users.addConnection(connection);
   // A user who never signed in has no conversations and no watchers: there is nobody to tell.
   return { cameOnline: before.profile !== undefined && before.connections.length === 0 };

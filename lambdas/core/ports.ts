@@ -1,5 +1,6 @@
 import type { MediaContentType, MediaKind } from '../../contract/media';
 import type { ChatMessage, MediaAttachment, ServerEvent, Settings } from '../../contract/protocol/frames';
+import type { RateClass, RateLimit } from '../../contract/rate-limits';
 
 /** What the domain core needs from the outside world; the adapters in lambdas/adapters implement it. */
 
@@ -24,6 +25,8 @@ export interface Connection {
   connectedAt: number;
   /** Epoch ms until which the connection counts as live; heartbeats push it forward. */
   freshUntil: number;
+  /** When the token the connection was opened with expires; freshUntil never passes it. */
+  tokenExpiresAt?: number;
 }
 
 export interface Profile extends Settings {
@@ -158,6 +161,22 @@ export interface DeviceStore {
   cursors(userId: string, deviceId: string, conversationIds: readonly string[]): Promise<Map<string, number>>;
   /** Moves the device's cursor forward; never backwards. */
   advanceCursor(userId: string, deviceId: string, conversationId: string, upTo: number): Promise<void>;
+  /** Marks a sync of the device running or queued until `until`; false when one already is. */
+  claimSync(userId: string, deviceId: string, until: number, now: number): Promise<boolean>;
+  releaseSync(userId: string, deviceId: string): Promise<void>;
+}
+
+export type RateVerdict = { admitted: true } | { admitted: false; retryAfterMs: number };
+
+/** Counts units of one class against a user and one of their connections, across every instance. */
+export interface RateCounter {
+  take(
+    caller: Pick<Caller, 'userId' | 'connectionId'>,
+    rateClass: RateClass,
+    units: number,
+    limit: RateLimit,
+    now: number,
+  ): Promise<RateVerdict>;
 }
 
 /** The identity provider's side of signing a user out (Cognito: every refresh token revoked). */

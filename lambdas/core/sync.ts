@@ -17,7 +17,7 @@ import type {
 export interface SyncDeps extends LinkDeps {
   conversations: Pick<ConversationStore, 'listForUser' | 'getMany'>;
   messages: Pick<MessageStore, 'page'>;
-  devices: DeviceStore;
+  devices: Pick<DeviceStore, 'lastSyncAt' | 'markSynced' | 'cursors'>;
   notifier: ConnectionNotifier;
   clock: Clock;
   /** How long posts answered 410 are retried at the start: the connection may not be open yet. */

@@ -11,8 +11,9 @@ const drain = drainInvokerFromEnv();
 export const handler = invocation('$connect', async (event) => {
   const { caller, token } = parseWebSocketEvent(event);
   const opened = await openConnection(deps, caller, token);
-  // The token predates a sign-out everywhere: as if it were expired.
+  // A token that predates a sign-out everywhere is treated as expired.
   if (opened === 'signedOut') return { statusCode: 401 };
+  if (opened === 'tooManyConnections') return { statusCode: 429 };
   const { cameOnline } = opened;
   // Nothing can be posted to this connection before $connect returns, and the handshake waits for
   // $connect: the sync and the presence announcement run on their own.

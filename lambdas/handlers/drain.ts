@@ -29,16 +29,21 @@ const syncDeps = {
  * handshake waits for it), after a heartbeat revives a lapsed connection, or by `sync`.
  */
 export const handler = invocation('drain', async (event) => {
-  const { announceOnline: announce, ...target } = drainRequest.parse(event);
+  const { announceOnline: announce, releaseSync, ...target } = drainRequest.parse(event);
   correlate({ ...target, route: 'drain' });
-  const [result] = await Promise.all([
-    syncDevice(syncDeps, target),
-    announce ? announceOnline(connectionDeps, target.userId) : Promise.resolve(),
-  ]);
-  if (result.kind === 'synced') {
-    count('SyncBatches');
-    count('SyncMessages', result.messages);
-  } else count('SyncsAbandoned');
-  logger.info('drained', { ...result, announceOnline: announce === true });
-  return result;
+  try {
+    const [result] = await Promise.all([
+      syncDevice(syncDeps, target),
+      announce ? announceOnline(connectionDeps, target.userId) : Promise.resolve(),
+    ]);
+    if (result.kind === 'synced') {
+      count('SyncBatches');
+      count('SyncMessages', result.messages);
+    } else count('SyncsAbandoned');
+    logger.info('drained', { ...result, announceOnline: announce === true });
+    return result;
+  } finally {
+    // The sync route claimed this device's sync: the next `sync` may start one again.
+    if (releaseSync) await syncDeps.devices.releaseSync(target.userId, target.deviceId);
+  }
 });

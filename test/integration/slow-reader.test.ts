@@ -5,7 +5,8 @@ import { sendMany } from '../support/chat';
 import { useRuntime } from '../support/harness';
 import { newMessageId, type TestSocket } from '../support/socket';
 
-const harness = useRuntime();
+// These tests send backlogs faster than the send limit allows (rate-limits.test.ts tests the limits).
+const harness = useRuntime({ rateLimitFactor: 10 });
 const { open } = harness;
 
 /** Stops reading: what arrives stays in the kernel's buffers, and then in the gateway's. */

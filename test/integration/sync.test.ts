@@ -9,7 +9,8 @@ import { range, receivedSeqs, sendMany } from '../support/chat';
 import { useRuntime } from '../support/harness';
 import { type Frame, newMessageId, type TestSocket } from '../support/socket';
 
-const harness = useRuntime();
+// These tests send backlogs faster than the send limit allows (rate-limits.test.ts tests the limits).
+const harness = useRuntime({ rateLimitFactor: 10 });
 const { open, openSynced } = harness;
 
 describe('offline delivery', () => {

@@ -39,11 +39,12 @@ async function storedFor(a: string, b: string) {
     ),
   ]);
   return {
-    // Heartbeats move connections' times, and the drain marks each device synced (after its `synced`
-    // event): what counts here is which other items exist.
+    // Heartbeats move connections' times, the drain marks each device synced (after its `synced`
+    // event), and every frame of a limited action counts in a rate-limit window: what counts here is
+    // which other items exist.
     users: partitions.flatMap((result) =>
       (result.Items ?? []).flatMap((item) =>
-        String(item.sk).startsWith('device#') ? [] : `${item.pk} ${item.sk}`,
+        /^(device|rate)#/.test(String(item.sk)) ? [] : `${item.pk} ${item.sk}`,
       ),
     ),
     head: head.Item,

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../contract/protocol/frames';
-import type {
-  ConversationHead,
-  DeviceStore,
-  MessagePageQuery,
-  PostResult,
-  StoredMessage,
-} from '../../lambdas/core/ports';
-import { syncDevice } from '../../lambdas/core/sync';
+import type { ConversationHead, MessagePageQuery, PostResult, StoredMessage } from '../../lambdas/core/ports';
+import { type SyncDeps, syncDevice } from '../../lambdas/core/sync';
 
 const message = (seq: number): StoredMessage => ({
   conversationId: 'amy:bo',
@@ -32,11 +26,10 @@ describe('syncDevice', () => {
   it('trusts the consistent head over the lagging list: a message just stored is not skipped', async () => {
     const stored = [message(1), message(2), message(3)];
     const posted: ServerEvent[] = [];
-    const devices: DeviceStore = {
+    const devices: SyncDeps['devices'] = {
       lastSyncAt: async () => 0,
       markSynced: async () => {},
       cursors: async () => new Map([['amy:bo', 2]]),
-      advanceCursor: async () => {},
     };
     const result = await syncDevice(
       {

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeviceStore } from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
 import { unlessConditionFails } from './client';
@@ -9,6 +9,8 @@ import { cursorItem, decode, deviceItem } from './items';
 const userKey = (userId: string) => `user#${userId}`;
 const deviceKey = (deviceId: string) => `device#${deviceId}`;
 const cursorKey = (deviceId: string, conversationId: string) => `cursor#${deviceId}#${conversationId}`;
+/** A sync of the device is running or queued until `until` (its lease); the drain deletes it when done. */
+const syncKey = (deviceId: string) => `syncing#${deviceId}`;
 
 export class DynamoDeviceStore implements DeviceStore {
   constructor(
@@ -66,6 +68,27 @@ export class DynamoDeviceStore implements DeviceStore {
           ExpressionAttributeValues: { ':n': upTo, ':c': conversationId },
         }),
       ),
+    );
+  }
+
+  async claimSync(userId: string, deviceId: string, until: number, now: number): Promise<boolean> {
+    const claimed = await unlessConditionFails(
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: userKey(userId), sk: syncKey(deviceId), until, expiresAt: Math.ceil(until / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+    return claimed !== undefined;
+  }
+
+  async releaseSync(userId: string, deviceId: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: userKey(userId), sk: syncKey(deviceId) } }),
     );
   }
 }

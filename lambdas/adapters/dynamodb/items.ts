@@ -45,6 +45,8 @@ export const connectionItem = z.object({
   deviceId: text,
   connectedAt: count,
   freshUntil: count,
+  /** Absent on records written before connections ended with their token. */
+  tokenExpiresAt: z.optional(count),
 });
 
 /** users table, the profile's copy of a live connection, under `c#<connectionId>`. */

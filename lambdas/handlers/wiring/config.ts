@@ -1,5 +1,6 @@
 import { TIMING_ENV, type Timings } from '../../../contract/environment';
 import { LIMITS } from '../../../contract/limits';
+import { RATE_LIMIT_FACTOR_ENV } from '../../../contract/rate-limits';
 
 /** Reads a required environment variable, failing at cold start rather than on the first request. */
 export function requireEnv(name: string): string {
@@ -23,4 +24,8 @@ export function timingsFromEnv(): Timings {
   return Object.fromEntries(
     entries.map(([name, envVar]) => [name, numberFromEnv(envVar, LIMITS[name])]),
   ) as Timings;
+}
+
+export function rateLimitFactorFromEnv(): number {
+  return numberFromEnv(RATE_LIMIT_FACTOR_ENV, 1);
 }

@@ -7,14 +7,17 @@ import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { DynamoConversationStore } from '../../adapters/dynamodb/conversations';
 import { DynamoDeviceStore } from '../../adapters/dynamodb/devices';
 import { DynamoMessageStore } from '../../adapters/dynamodb/messages';
+import { DynamoRateCounter } from '../../adapters/dynamodb/rate-counter';
 import { DynamoUploadSlotStore } from '../../adapters/dynamodb/uploads';
 import { DynamoUserStore } from '../../adapters/dynamodb/users';
 import { CognitoIdentityProvider } from '../../adapters/identity/cognito';
 import { LambdaInvoker } from '../../adapters/lambda/invoker';
 import type { ConnectionDeps } from '../../core/connections';
+import { InstanceCache } from '../../core/instance-cache';
 import type { Clock } from '../../core/ports';
+import type { RateLimitDeps } from '../../core/rate-limit';
 import { handlerClock } from './clock';
-import { requireEnv, timingsFromEnv } from './config';
+import { rateLimitFactorFromEnv, requireEnv, timingsFromEnv } from './config';
 
 /**
  * Builders for the stores and clients a handler needs, each reading only its own configuration: a
@@ -35,6 +38,11 @@ export const deviceStoreFromEnv = () => new DynamoDeviceStore(db, requireEnv(USE
 export const uploadSlotStoreFromEnv = () => new DynamoUploadSlotStore(db, requireEnv(USERS_TABLE.envVar));
 export const drainInvokerFromEnv = () =>
   new LambdaInvoker<DrainRequest>(requireEnv(functionNameEnvVar('drain')));
+export const rateLimitDepsFromEnv = (): RateLimitDeps => ({
+  counter: new DynamoRateCounter(db, requireEnv(USERS_TABLE.envVar)),
+  refusedUntil: new InstanceCache<number>(10_000),
+  factor: rateLimitFactorFromEnv(),
+});
 /** Cognito when the stack names a user pool; locally none, since the local issuer keeps no refresh tokens. */
 export const identityFromEnv = () => {
   const userPoolId = process.env[ENV.userPoolId];

@@ -4,9 +4,11 @@ import { ChatError } from '../../../contract/protocol/errors';
 import type { ClientAction, ClientFrame, FrameOf, ServerEvent } from '../../../contract/protocol/frames';
 import { conversationIdOf } from '../../../contract/protocol/ids';
 import { parseFrame } from '../../../contract/protocol/parse';
+import { isLimitedAction } from '../../../contract/rate-limits';
 import { count, countError, logger } from '../../adapters/observability/telemetry';
 import type { Caller, ConnectionNotifier, TokenTimes } from '../../core/ports';
-import { notifierFromEnv, systemClock } from './environment';
+import { admitFrame, type RateLimitDeps } from '../../core/rate-limit';
+import { notifierFromEnv, rateLimitDepsFromEnv, systemClock } from './environment';
 import { correlate, invocation } from './invocation';
 
 /**
@@ -63,6 +65,7 @@ function errorEvent(error: ChatError, requestId: string | undefined): ServerEven
     ...(requestId === undefined ? {} : { requestId }),
     code: error.code,
     message: error.message,
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
   };
 }
 
@@ -71,6 +74,8 @@ export function errorReply(error: ChatError, requestId: string | undefined): Rou
 }
 
 let connections: ConnectionNotifier | undefined;
+/** Built on first use: only the functions of limited actions count frames (and have the users table). */
+let rateLimits: RateLimitDeps | undefined;
 
 /**
  * A connection lives no longer than the token it was opened with: API Gateway checks the token only at
@@ -150,6 +155,11 @@ export function actionHandler<A extends ClientAction>(
   return frameRoute(action, async (frame, caller, token) => {
     if (frame.action !== action) throw new ChatError('UNKNOWN_ACTION', `This route serves ${action}`);
     if (systemClock.now() >= token.expiresAt) return closeExpired(caller, frame.requestId);
+    // A refusal is RATE_LIMITED, counted and logged by code like every refusal.
+    if (isLimitedAction(action)) {
+      rateLimits ??= rateLimitDepsFromEnv();
+      await admitFrame(rateLimits, caller, frame, systemClock.now());
+    }
     return run(frame as FrameOf<A>, caller, token);
   });
 }
