@@ -124,7 +124,8 @@ async function summarize(
     lastSeq: head.lastSeq,
     lastMessage,
     // The caller's own messages move their seen watermark, so everything past it is the peer's.
-    unread: Math.max(0, head.lastSeq - mine.seen),
+    // Messages cleared by hideConversation are not unread, although they were never seen.
+    unread: Math.max(0, head.lastSeq - Math.max(mine.seen, mine.cleared)),
     peerReceipts: watermarksFor(head[side === 'lo' ? 'hi' : 'lo'], showSeen),
     peerPresence,
   };

@@ -143,7 +143,7 @@ export interface ConversationStore {
     status: 'delivered' | 'seen',
     upTo: number,
   ): Promise<ReceiptOutcome>;
-  /** Takes the conversation off one side's list and clears that side's history up to now; false if it does not exist. */
+  /** Takes the conversation off one side's list and clears that side's history up to now (the peer sees no change); false if it does not exist. */
   hide(conversationId: string, side: Side): Promise<boolean>;
   /** One side's conversations, newest activity first, strictly older than `beforeActivity`. */
   listForUser(

@@ -153,7 +153,9 @@ export class DynamoConversationStore implements ConversationStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversationId },
-          UpdateExpression: `REMOVE ${listedAttribute(side)} SET cleared${suffix} = lastSeq, seen${suffix} = lastSeq`,
+          // Only this side's view changes: the peer's messages are not marked seen (no read ticks for
+          // messages nobody read); unread counts from the cleared point instead.
+          UpdateExpression: `REMOVE ${listedAttribute(side)} SET cleared${suffix} = lastSeq`,
           ConditionExpression: 'attribute_exists(conversationId)',
         }),
       ),
