@@ -30,6 +30,8 @@ export const LIMITS = {
   maxConnectionsPerUser: 10,
   /** Distinct devices (deviceId) of one user connected at once, as a phone and four linked devices. */
   maxDevicesPerUser: 5,
+  /** Users one user may block; the list lives on their profile item. */
+  maxBlockedUsers: 1000,
   /** Users in one presence request. */
   maxPresenceUsers: 50,
   /** `getPresence` subscribes the asker to those users' presence events for this long. */

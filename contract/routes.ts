@@ -112,6 +112,9 @@ export const FUNCTIONS = {
   /** Writes only its rate-limit counter. */
   typing: { entry: 'typing', tables: { users: 'readWrite' }, manageConnections: true },
   updateSettings: { entry: 'update-settings', tables: { users: 'readWrite' }, manageConnections: true },
+  /** Block and unblock change the caller's own profile only. */
+  block: { entry: 'block', tables: { users: 'readWrite' }, manageConnections: true },
+  unblock: { entry: 'unblock', tables: { users: 'readWrite' }, manageConnections: true },
   /** Ends every session of the caller: refresh tokens revoked, older tokens refused, connections closed. */
   signOutEverywhere: {
     entry: 'sign-out-everywhere',
@@ -162,6 +165,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { routeKey: 'requestUpload', function: 'requestUpload', replies: true },
   { routeKey: 'getMediaUrl', function: 'getMediaUrl', replies: true },
   { routeKey: 'signOutEverywhere', function: 'signOutEverywhere', replies: true },
+  { routeKey: 'block', function: 'block', replies: true },
+  { routeKey: 'unblock', function: 'unblock', replies: true },
 ];
 
 export interface ScheduleDefinition {

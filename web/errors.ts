@@ -12,6 +12,7 @@ export const ERROR_MESSAGES: Record<ClientErrorCode, string> = {
   UNKNOWN_RECIPIENT:
     'There is no user with that name. They have to sign in once before you can write to them.',
   SELF_SEND: 'You cannot send messages to yourself.',
+  BLOCKED: 'You cannot message this person: one of you blocked the other.',
   MESSAGE_ID_REUSED: 'This message clashed with an earlier one and was not sent. Please write it again.',
   NOT_A_PARTICIPANT: 'This conversation is not one of yours.',
   UNKNOWN_CONVERSATION: 'This conversation has no messages yet.',

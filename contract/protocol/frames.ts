@@ -206,6 +206,19 @@ export const hideConversationFrame = z.strictObject({
   conversationId,
 });
 
+/** Blocks or unblocks one user; the user id comes from the authorizer, the other from the frame. */
+export const blockFrame = z.strictObject({
+  action: z.literal('block'),
+  requestId,
+  userId: userIdSchema,
+});
+
+export const unblockFrame = z.strictObject({
+  action: z.literal('unblock'),
+  requestId,
+  userId: userIdSchema,
+});
+
 export const signOutEverywhereFrame = z.strictObject({
   action: z.literal('signOutEverywhere'),
   requestId,
@@ -225,6 +238,8 @@ export const clientFrame = z.discriminatedUnion('action', [
   requestUploadFrame,
   getMediaUrlFrame,
   signOutEverywhereFrame,
+  blockFrame,
+  unblockFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrame>;
@@ -238,6 +253,7 @@ export type ErrorCode =
   | 'INVALID_FRAME'
   | 'TEXT_TOO_LONG'
   | 'UNKNOWN_RECIPIENT'
+  | 'BLOCKED'
   | 'SELF_SEND'
   | 'MESSAGE_ID_REUSED'
   | 'NOT_A_PARTICIPANT'

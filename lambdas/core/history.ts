@@ -142,8 +142,8 @@ export async function listConversations(
   const page = await deps.conversations.listForUser(callerId, limit, before);
   const peers = page.conversations.map((head) => membershipOrThrow(head.conversationId, callerId).peer);
   const states = await deps.users.getUsers([callerId, ...peers], now);
-  // Every peer on the list shares a conversation with the caller: a contact, with no lookup needed.
-  const presence = await presenceFromStates(deps, callerId, peers, states, peers);
+  // The heads on the list say who is a contact, with no lookup needed.
+  const presence = await presenceFromStates(deps, callerId, peers, states, page.conversations);
   const presenceById = new Map(presence.map(({ presence: entry }) => [entry.userId, entry]));
   const me = states.get(callerId)?.profile;
   const conversations = await Promise.all(

@@ -1,6 +1,7 @@
 import { ChatError } from '../../contract/protocol/errors';
 import type { EventOf, FrameOf } from '../../contract/protocol/frames';
 import { conversationIdOf } from '../../contract/protocol/ids';
+import { blockedBetween } from './blocking';
 import { pushToConnections, replyBeforePushes } from './delivery';
 import type { InstanceCache } from './instance-cache';
 import type { KeyedQueue } from './keyed-queue';
@@ -21,8 +22,6 @@ export interface MessagingDeps extends AttachDeps, LinkDeps {
   conversations: ConversationStore;
   notifier: ConnectionNotifier;
   clock: Clock;
-  /** Recipients already known to exist: users are never deleted, so a user once found stays found. */
-  knownUsers: InstanceCache<true>;
   /** The last sequence number this instance stored in each conversation: a number known to be taken. */
   lastStored: InstanceCache<number>;
   /** Orders this instance's sends per conversation. */
@@ -74,11 +73,17 @@ export async function storeMessage(
   throw new ChatError('BUSY', 'The conversation is busy; retry with the same messageId');
 }
 
-async function ensureUserExists(deps: MessagingDeps, userId: string, now: number): Promise<void> {
-  if (deps.knownUsers.get(userId)) return;
-  const user = await deps.users.getUser(userId, now);
-  if (!user.profile) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${userId}`);
-  deps.knownUsers.set(userId, true);
+/**
+ * The recipient exists, and neither side blocked the other. Both profiles come in one read; blocks must
+ * take effect at once, so they are read on every send (no instance cache).
+ */
+async function checkRecipient(deps: MessagingDeps, caller: Caller, to: string, now: number): Promise<void> {
+  const users = await deps.users.getUsers([to, caller.userId], now);
+  const recipient = users.get(to)?.profile;
+  if (!recipient) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${to}`);
+  if (blockedBetween(recipient, users.get(caller.userId)?.profile)) {
+    throw new ChatError('BLOCKED', 'One of you blocked the other: messages are not accepted');
+  }
 }
 
 /** The ack, and whether it already went to the sender (else the route response carries it). */
@@ -94,7 +99,7 @@ export async function sendMessage(
 ): Promise<SendOutcome> {
   if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
   const now = deps.clock.now();
-  await ensureUserExists(deps, frame.to, now);
+  await checkRecipient(deps, caller, frame.to, now);
 
   const conversationId = conversationIdOf(caller.userId, frame.to);
   // Verified before anything is stored: a refused upload leaves no message behind.

@@ -35,6 +35,8 @@ export interface Profile extends Settings {
   lastActiveAt: number;
   /** When the user last signed out everywhere (0: never); tokens issued until then open nothing. */
   signedOutAt: number;
+  /** Users this user blocked. */
+  blocked: readonly string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = { readReceipts: true, lastSeenVisibility: 'everyone' };
@@ -63,6 +65,8 @@ export interface UserStore {
   getUser(userId: string, now: number): Promise<UserState>;
   /** getUser for several users in one request; every id asked for has an entry. */
   getUsers(userIds: readonly string[], now: number): Promise<Map<string, UserState>>;
+  /** Adds `targetId` to or removes it from the user's blocked list; false when the list is full. */
+  setBlocked(userId: string, targetId: string, blocked: boolean): Promise<boolean>;
   /** Records a sign-out everywhere at `at`; nothing for an unknown user. */
   recordSignOut(userId: string, at: number): Promise<void>;
   /** Moves the profile's last activity to `at` (a clean disconnect); nothing for an unknown user. */
@@ -113,6 +117,8 @@ export interface SideState {
   seen: number;
   /** Messages up to this one are cleared from this participant's history (hideConversation). */
   cleared: number;
+  /** This participant wrote in the conversation since either side last hid it. */
+  sent: boolean;
 }
 
 export interface ConversationHead {

@@ -1,10 +1,12 @@
 import type { FrameOf, Presence, ServerEvent, Settings } from '../../contract/protocol/frames';
 import { conversationIdOf, sideOf } from '../../contract/protocol/ids';
+import { blockedBetween } from './blocking';
 import { pushToConnections } from './delivery';
 import {
   type Clock,
   type Connection,
   type ConnectionNotifier,
+  type ConversationHead,
   type ConversationStore,
   DEFAULT_SETTINGS,
   type Profile,
@@ -14,7 +16,7 @@ import {
 
 export interface PresenceDeps {
   users: UserStore;
-  /** A conversation between two users makes them contacts for `lastSeenVisibility: "contacts"`. */
+  /** A conversation both have written in makes two users contacts for `lastSeenVisibility: "contacts"`. */
   conversations: Pick<ConversationStore, 'get' | 'listForUser'>;
 }
 
@@ -57,7 +59,7 @@ const MAX_AUDIENCE_PEERS = 100;
 const MAX_AUDIENCE_WATCHERS = 100;
 
 /** Whose presence changed: their id and the settings that decide who may be told. */
-export type PresenceSubject = Pick<Profile, 'userId'> & Settings;
+export type PresenceSubject = Pick<Profile, 'userId' | 'blocked'> & Settings;
 
 /**
  * Tells the subject's watchers and the peers of their recent conversations that the subject came
@@ -77,10 +79,7 @@ export async function announcePresence(
   const peers = recent.conversations.flatMap(
     (head) => sideOf(head.conversationId, subject.userId)?.peer ?? [],
   );
-  const isContact = contactLookup(
-    deps,
-    peers.map((peer) => conversationIdOf(subject.userId, peer)),
-  );
+  const isContact = contactLookup(deps, recent.conversations);
   const audience = new Set([...watchers, ...peers]);
   audience.delete(subject.userId);
   const event: ServerEvent = { type: 'presence', users: [presence] };
@@ -89,9 +88,9 @@ export async function announcePresence(
   const sent = await Promise.all(
     [...viewers].map(async ([viewerId, viewer]) => {
       if (!viewer.profile || viewer.connections.length === 0) return 0;
-      const allowed = await mutuallyVisible(viewer.profile, subject, () =>
-        isContact(viewerId, subject.userId),
-      );
+      const allowed =
+        !blockedBetween(viewer.profile, subject) &&
+        (await mutuallyVisible(viewer.profile, subject, () => isContact(viewerId, subject.userId)));
       return allowed ? pushToConnections(deps, viewer.connections, event) : 0;
     }),
   );
@@ -121,10 +120,10 @@ export async function resolvePresence(
   viewerId: string,
   targetIds: readonly string[],
   now: number,
-  knownContacts: Iterable<string>,
+  knownHeads: readonly ConversationHead[],
 ): Promise<ResolvedPresence[]> {
   const states = await deps.users.getUsers([viewerId, ...targetIds], now);
-  return presenceFromStates(deps, viewerId, targetIds, states, knownContacts);
+  return presenceFromStates(deps, viewerId, targetIds, states, knownHeads);
 }
 
 /**
@@ -136,20 +135,19 @@ export async function presenceFromStates(
   viewerId: string,
   targetIds: readonly string[],
   states: ReadonlyMap<string, UserState>,
-  knownContacts: Iterable<string>,
+  knownHeads: readonly ConversationHead[],
 ): Promise<ResolvedPresence[]> {
-  const viewerSettings = states.get(viewerId)?.profile ?? DEFAULT_SETTINGS;
-  const isContact = contactLookup(
-    deps,
-    [...knownContacts].map((peer) => conversationIdOf(viewerId, peer)),
-  );
+  const viewer = states.get(viewerId)?.profile;
+  const viewerSettings = viewer ?? DEFAULT_SETTINGS;
+  const isContact = contactLookup(deps, knownHeads);
   return Promise.all(
     [...new Set(targetIds)].map(async (userId): Promise<ResolvedPresence> => {
       const state = states.get(userId);
       if (!state?.profile) return { presence: { userId, state: 'hidden' }, exists: false };
       const allowed =
         userId === viewerId ||
-        (await mutuallyVisible(viewerSettings, state.profile, () => isContact(viewerId, userId)));
+        (!blockedBetween(viewer, state.profile) &&
+          (await mutuallyVisible(viewerSettings, state.profile, () => isContact(viewerId, userId))));
       return {
         presence: allowed ? presenceOf(state.profile, state.connections) : { userId, state: 'hidden' },
         exists: true,
@@ -173,19 +171,28 @@ async function mutuallyVisible(
   return true;
 }
 
-/** Answers "do these two share a conversation?" once per pair within a request. */
+/**
+ * Contacts, as a WhatsApp user means it: two people who have both written in their conversation. A
+ * message nobody answered (a stranger's, or a request ignored) makes no contact, and hiding the
+ * conversation ends it until both write again.
+ */
+export function areContacts(head: ConversationHead | undefined): boolean {
+  return head?.lo.sent === true && head.hi.sent;
+}
+
+/** Answers "are these two contacts?" once per pair within a request; `knownHeads` answer without a read. */
 function contactLookup(
   deps: PresenceDeps,
-  knownConversationIds: readonly string[],
+  knownHeads: readonly ConversationHead[],
 ): (a: string, b: string) => Promise<boolean> {
   const cache = new Map<string, Promise<boolean>>(
-    knownConversationIds.map((id) => [id, Promise.resolve(true)]),
+    knownHeads.map((head) => [head.conversationId, Promise.resolve(areContacts(head))]),
   );
   return (a, b) => {
     const conversationId = conversationIdOf(a, b);
     let answer = cache.get(conversationId);
     if (answer === undefined) {
-      answer = deps.conversations.get(conversationId).then((head) => head !== undefined);
+      answer = deps.conversations.get(conversationId).then(areContacts);
       cache.set(conversationId, answer);
     }
     return answer;

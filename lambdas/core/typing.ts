@@ -1,6 +1,7 @@
 import { ChatError } from '../../contract/protocol/errors';
 import type { FrameOf } from '../../contract/protocol/frames';
 import { conversationIdOf } from '../../contract/protocol/ids';
+import { blockedBetween } from './blocking';
 import { pushToConnections } from './delivery';
 import type { Caller, Clock, ConnectionNotifier, UserStore } from './ports';
 
@@ -61,8 +62,11 @@ export async function sendTyping(
   const now = deps.clock.now();
   // Checked before any read, so dropped frames cost nothing.
   if (!deps.limiter.admit(`${caller.connectionId} ${frame.to}`, frame.state, now)) return;
-  const recipient = await deps.users.getUser(frame.to, now);
+  const users = await deps.users.getUsers([frame.to, caller.userId], now);
+  const recipient = users.get(frame.to) ?? { profile: undefined, connections: [] };
   if (!recipient.profile) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${frame.to}`);
+  // Dropped silently, as any extra typing frame is: a block is not announced to the blocked.
+  if (blockedBetween(recipient.profile, users.get(caller.userId)?.profile)) return;
   await pushToConnections(deps, recipient.connections, {
     type: 'typing',
     conversationId: conversationIdOf(caller.userId, frame.to),

@@ -25,7 +25,6 @@ const deps = {
   conversations: conversationStoreFromEnv(),
   notifier: notifierFromEnv(),
   clock: systemClock,
-  knownUsers: new InstanceCache<true>(10_000),
   lastStored: new InstanceCache<number>(10_000),
   conversationQueue: new KeyedQueue(),
 };

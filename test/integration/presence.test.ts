@@ -153,10 +153,12 @@ describe('last-seen visibility', () => {
       await socket.request({ action: 'updateSettings', lastSeenVisibility });
       sockets.set(userId, socket);
     }
+    // Contacts have both written in their conversation.
     for (const [a, b] of contacts) {
-      const socket = sockets.get(a);
-      if (!socket) throw new Error(`no socket for ${a}`);
-      await send(socket, b);
+      const [first, second] = [sockets.get(a), sockets.get(b)];
+      if (!first || !second) throw new Error(`no socket for ${a} or ${b}`);
+      await send(first, b);
+      await send(second, a);
     }
     return sockets;
   }
@@ -167,6 +169,21 @@ describe('last-seen visibility', () => {
     const reply = await socket.request({ action: 'getPresence', users: targets });
     return Object.fromEntries((reply.users as Frame[]).map((p) => [p.userId, p.state]));
   }
+
+  it('does not make a contact of someone whose message was never answered', async () => {
+    const sockets = await world({ 'u-guarded': 'contacts', 'u-pest': 'everyone' }, []);
+    const pest = sockets.get('u-pest');
+    if (!pest) throw new Error('no socket');
+    await send(pest, 'u-guarded');
+    expect(await view(sockets, 'u-pest', ['u-guarded'])).toEqual({ 'u-guarded': 'hidden' });
+    const guarded = sockets.get('u-guarded');
+    if (!guarded) throw new Error('no socket');
+    await send(guarded, 'u-pest');
+    expect(await view(sockets, 'u-pest', ['u-guarded'])).toEqual({ 'u-guarded': 'online' });
+    // Hiding the conversation ends the contact until both write again.
+    await guarded.request({ action: 'hideConversation', conversationId: 'u-guarded:u-pest' });
+    expect(await view(sockets, 'u-pest', ['u-guarded'])).toEqual({ 'u-guarded': 'hidden' });
+  });
 
   it('applies everyone, contacts and nobody, both ways, and hides unknown users', async () => {
     const sockets = await world(
@@ -206,6 +223,7 @@ describe('last-seen visibility', () => {
     const shy = await open('shy');
     await shy.request({ action: 'updateSettings', lastSeenVisibility: 'contacts' });
     await send(friend, 'shy');
+    await send(shy, 'shy-friend');
     const [friendView, strangerView] = await Promise.all([
       presenceOf(friend, 'shy'),
       presenceOf(stranger, 'shy'),

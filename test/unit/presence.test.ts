@@ -36,10 +36,20 @@ class MemoryUsers implements UserStore {
       ...DEFAULT_SETTINGS,
       createdAt: connection.connectedAt,
       signedOutAt: 0,
+      blocked: [],
       ...profile,
       userId: connection.userId,
       lastActiveAt: connection.connectedAt,
     });
+  }
+
+  async setBlocked(userId: string, targetId: string, blocked: boolean): Promise<boolean> {
+    const profile = this.profiles.get(userId);
+    if (profile) {
+      const others = profile.blocked.filter((id) => id !== targetId);
+      profile.blocked = blocked ? [...others, targetId] : others;
+    }
+    return true;
   }
 
   async recordSignOut(userId: string, at: number): Promise<void> {
@@ -117,6 +127,7 @@ class MemoryUsers implements UserStore {
       createdAt: 1,
       lastActiveAt: 100,
       signedOutAt: 0,
+      blocked: [],
       ...DEFAULT_SETTINGS,
       ...settings,
     });
@@ -135,7 +146,8 @@ class MemoryUsers implements UserStore {
 function head(conversationId: string, activity: number): ConversationHead {
   const participants = participantsOf(conversationId);
   if (!participants) throw new Error(`bad id ${conversationId}`);
-  const side = (userId: string) => ({ userId, delivered: 0, seen: 0, cleared: 0 });
+  // Both wrote: the two are contacts.
+  const side = (userId: string) => ({ userId, delivered: 0, seen: 0, cleared: 0, sent: true });
   return {
     conversationId,
     lastSeq: 1,
@@ -269,9 +281,26 @@ describe('presenceFor', () => {
     users.user('c', { lastSeenVisibility: 'nobody' }, 2_000);
     conversations.between('vic', 'a');
     conversations.between('vic', 'b');
-    const presence = await presenceFor({ users, conversations }, 'vic', ['a', 'b', 'c'], 1_000, ['a']);
+    const known = [...conversations.heads.values()].filter((head) => head.conversationId === 'a:vic');
+    const presence = await presenceFor({ users, conversations }, 'vic', ['a', 'b', 'c'], 1_000, known);
     expect(presence.map((p) => p.state)).toEqual(['online', 'online', 'hidden']);
     expect(conversations.lookups).toBe(1);
+  });
+
+  it('counts as contacts only people who both wrote: an unanswered message makes no contact', async () => {
+    const { users, conversations } = setup();
+    users.user('vic', { lastSeenVisibility: 'contacts' }, 2_000);
+    users.user('stranger', {}, 2_000);
+    conversations.between('vic', 'stranger');
+    const unanswered = conversations.heads.get('stranger:vic');
+    if (unanswered) unanswered.hi.sent = false;
+    expect(await presenceFor({ users, conversations }, 'stranger', ['vic'], 1_000, [])).toEqual([
+      { userId: 'vic', state: 'hidden' },
+    ]);
+    if (unanswered) unanswered.hi.sent = true;
+    expect(await presenceFor({ users, conversations }, 'stranger', ['vic'], 1_000, [])).toEqual([
+      { userId: 'vic', state: 'online' },
+    ]);
   });
 });
 

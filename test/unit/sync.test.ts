@@ -18,8 +18,8 @@ const head = (lastSeq: number): ConversationHead => ({
   lastSeq,
   lastMessage: message(lastSeq),
   activity: `${String(lastSeq).padStart(15, '0')}#amy:bo`,
-  lo: { userId: 'amy', delivered: 0, seen: 0, cleared: 0 },
-  hi: { userId: 'bo', delivered: lastSeq, seen: lastSeq, cleared: 0 },
+  lo: { userId: 'amy', delivered: 0, seen: 0, cleared: 0, sent: false },
+  hi: { userId: 'bo', delivered: lastSeq, seen: lastSeq, cleared: 0, sent: true },
 });
 
 describe('syncDevice', () => {

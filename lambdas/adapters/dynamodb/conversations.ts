@@ -31,6 +31,7 @@ function sideState(item: ConversationItem, side: Side, userId: string): SideStat
     delivered: Math.max(item[`delivered${suffix}`] ?? 0, seen),
     seen,
     cleared: item[`cleared${suffix}`] ?? 0,
+    sent: item[`sent${suffix}`] === true,
   };
 }
 
@@ -58,23 +59,25 @@ export class DynamoConversationStore implements ConversationStore {
     const participants = participantsOf(message.conversationId);
     if (!participants) throw new Error(`Malformed conversation id ${message.conversationId}`);
     // Whoever writes has seen everything before their own message: that keeps unread = lastSeq - seen.
-    const senderSeen = `seen${SUFFIX[message.from === participants.lo ? 'lo' : 'hi']}`;
+    const senderSuffix = SUFFIX[message.from === participants.lo ? 'lo' : 'hi'];
+    const senderSeen = `seen${senderSuffix}`;
     const moved = await unlessConditionFails(
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversationId: message.conversationId },
           UpdateExpression:
-            'SET userLo = :lo, userHi = :hi, lastSeq = :seq, lastMessage = :m, activity = :activity, #seen = :seq',
+            'SET userLo = :lo, userHi = :hi, lastSeq = :seq, lastMessage = :m, activity = :activity, #seen = :seq, #sent = :true',
           // Two sends finishing out of order must not move the head backwards.
           ConditionExpression: 'attribute_not_exists(lastSeq) OR lastSeq < :seq',
-          ExpressionAttributeNames: { '#seen': senderSeen },
+          ExpressionAttributeNames: { '#seen': senderSeen, '#sent': `sent${senderSuffix}` },
           ExpressionAttributeValues: {
             ':lo': participants.lo,
             ':hi': participants.hi,
             ':seq': message.seq,
             ':m': message,
             ':activity': activityKey(message.sentAt, message.conversationId),
+            ':true': true,
           },
         }),
       ),
@@ -155,7 +158,8 @@ export class DynamoConversationStore implements ConversationStore {
           Key: { conversationId },
           // Only this side's view changes: the peer's messages are not marked seen (no read ticks for
           // messages nobody read); unread counts from the cleared point instead.
-          UpdateExpression: `REMOVE ${listedAttribute(side)} SET cleared${suffix} = lastSeq`,
+          // Hiding also ends the contact (see presence.ts): both have to write again to be contacts.
+          UpdateExpression: `REMOVE ${listedAttribute(side)}, sentLo, sentHi SET cleared${suffix} = lastSeq`,
           ConditionExpression: 'attribute_exists(conversationId)',
         }),
       ),

@@ -63,6 +63,8 @@ export const profileItem = z.extend(settingsAttributes, {
   lastActiveAt: count,
   /** Absent until the user signs out everywhere. */
   signedOutAt: z.optional(count),
+  /** A string set, which DynamoDB stores only while it has members. */
+  blocked: z.optional(z.set(text)),
 });
 
 /** users table, `upload#<uploadId>`: an upload slot; `uploadExpiresAt` is the POST's expiry (ms). */
@@ -105,6 +107,9 @@ export const conversationItem = z.object({
   deliveredHi: watermark,
   seenHi: watermark,
   clearedHi: watermark,
+  /** Who wrote since the last hide: both make the two contacts. */
+  sentLo: z.optional(z.boolean()),
+  sentHi: z.optional(z.boolean()),
 });
 
 /** Reads one item with its schema, or fails saying which item and what is wrong with it. */

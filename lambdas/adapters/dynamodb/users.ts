@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LIMITS } from '../../../contract/limits';
 import type { Settings } from '../../../contract/protocol/frames';
 import {
   type Connection,
@@ -66,12 +67,13 @@ function toUserState(userId: string, item: Record<string, unknown> | undefined, 
     if (entry.freshUntil <= now) continue;
     connections.push({ userId, connectionId: name.slice(LIVE_ATTRIBUTE_PREFIX.length), ...entry });
   }
-  const { createdAt, lastActiveAt, signedOutAt } = decode(profileItem, item, 'profile');
+  const { createdAt, lastActiveAt, signedOutAt, blocked } = decode(profileItem, item, 'profile');
   const profile: Profile = {
     userId,
     createdAt,
     lastActiveAt,
     signedOutAt: signedOutAt ?? 0,
+    blocked: blocked === undefined ? [] : [...blocked],
     ...settingsOf(item),
   };
   return { profile, connections };
@@ -192,6 +194,26 @@ export class DynamoUserStore implements UserStore {
       ]),
     );
     return refreshed !== undefined;
+  }
+
+  async setBlocked(userId: string, targetId: string, blocked: boolean): Promise<boolean> {
+    const changed = await unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userKey(userId), sk: PROFILE },
+          UpdateExpression: blocked ? 'ADD blocked :t' : 'DELETE blocked :t',
+          ConditionExpression: blocked
+            ? 'attribute_exists(pk) AND (attribute_not_exists(blocked) OR size(blocked) < :max OR contains(blocked, :id))'
+            : 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ':t': new Set([targetId]),
+            ...(blocked && { ':max': LIMITS.maxBlockedUsers, ':id': targetId }),
+          },
+        }),
+      ),
+    );
+    return changed !== undefined;
   }
 
   async recordSignOut(userId: string, at: number): Promise<void> {
