@@ -29,6 +29,11 @@ export interface FunctionDefinition {
   readonly invokes?: readonly string[];
   /** Lambda timeout; API Gateway stops waiting after 29 s anyway, so only asynchronous work runs longer. */
   readonly timeoutSeconds?: number;
+  /**
+   * Reserved concurrency: a cap (and a guarantee) for functions a flood could run many copies of, so
+   * they cannot take the account's concurrency from sends and receipts. Not emulated locally.
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** The environment variable that carries a function's deployed name to the functions that invoke it. */
@@ -103,14 +108,22 @@ export const FUNCTIONS = {
     manageConnections: true,
     media: ['download'],
     timeoutSeconds: 300,
+    // Every connect starts one; asynchronous invocations beyond the cap wait in Lambda's queue.
+    reservedConcurrency: 50,
   },
   getPresence: {
     entry: 'get-presence',
     tables: { users: 'readWrite', conversations: 'read' },
     manageConnections: true,
+    reservedConcurrency: 20,
   },
   /** Writes only its rate-limit counter. */
-  typing: { entry: 'typing', tables: { users: 'readWrite' }, manageConnections: true },
+  typing: {
+    entry: 'typing',
+    tables: { users: 'readWrite' },
+    manageConnections: true,
+    reservedConcurrency: 20,
+  },
   updateSettings: { entry: 'update-settings', tables: { users: 'readWrite' }, manageConnections: true },
   /** Block and unblock change the caller's own profile only. */
   block: { entry: 'block', tables: { users: 'readWrite' }, manageConnections: true },
@@ -137,6 +150,11 @@ export interface RouteDefinition {
   readonly function: FunctionName;
   /** The function's return value is sent back to the calling connection (a route response). */
   readonly replies: boolean;
+  /**
+   * Route throttling across all clients, below the stage's, for routes whose flood must not use up the
+   * stage's allowance that sends share. Not emulated locally (the per-user rate limits are).
+   */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 export const ROUTE_SELECTION_EXPRESSION = '$request.body.action';
@@ -158,9 +176,14 @@ export const ROUTES: readonly RouteDefinition[] = [
   { routeKey: 'getMessages', function: 'getMessages', replies: true },
   { routeKey: 'listConversations', function: 'listConversations', replies: true },
   { routeKey: 'hideConversation', function: 'hideConversation', replies: true },
-  { routeKey: 'sync', function: 'sync', replies: true },
-  { routeKey: 'getPresence', function: 'getPresence', replies: true },
-  { routeKey: 'typing', function: 'typing', replies: true },
+  { routeKey: 'sync', function: 'sync', replies: true, throttle: { rateLimit: 50, burstLimit: 100 } },
+  {
+    routeKey: 'getPresence',
+    function: 'getPresence',
+    replies: true,
+    throttle: { rateLimit: 100, burstLimit: 200 },
+  },
+  { routeKey: 'typing', function: 'typing', replies: true, throttle: { rateLimit: 200, burstLimit: 400 } },
   { routeKey: 'updateSettings', function: 'updateSettings', replies: true },
   { routeKey: 'requestUpload', function: 'requestUpload', replies: true },
   { routeKey: 'getMediaUrl', function: 'getMediaUrl', replies: true },

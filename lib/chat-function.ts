@@ -155,6 +155,12 @@ export interface ChatFunctionProps {
    * @default 'INFO'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * Apply the contract's `reservedConcurrency`. An account must keep 100 unreserved, so accounts with a
+   * small concurrency quota (new accounts) turn it off.
+   * @default true
+   */
+  readonly reserveConcurrency?: boolean;
 }
 
 /**
@@ -187,6 +193,8 @@ export class ChatFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(definition.timeoutSeconds ?? 10),
+      reservedConcurrentExecutions:
+        (props.reserveConcurrency ?? true) ? definition.reservedConcurrency : undefined,
       logGroup: logs,
       role: executionRole,
       bundling: cdkBundlingOptions(),

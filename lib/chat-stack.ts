@@ -50,6 +50,12 @@ export interface ChatStackProps extends StackProps {
    * @default - 256 for every function
    */
   readonly memorySize?: Partial<Record<FunctionName, number>>;
+  /**
+   * Reserve concurrency for the functions a flood could multiply (typing, presence, drain); turn off in
+   * accounts whose Lambda concurrency quota is below about 300.
+   * @default true
+   */
+  readonly reserveConcurrency?: boolean;
 }
 
 /**
@@ -84,6 +90,7 @@ export class ChatStack extends Stack {
       accessLogging: props.apiAccessLogging,
       memorySize: props.memorySize,
       logLevel: props.logLevel,
+      reserveConcurrency: props.reserveConcurrency,
     });
     if (props.apiGatewayCloudWatchRole) this.setApiGatewayLogsRole();
 

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   LogGroupLogDestination,
   type ThrottleSettings,
   WebSocketApi,
@@ -62,6 +63,11 @@ export interface ChatSocketApiProps {
    * @default - 256 for every function
    */
   readonly memorySize?: Partial<Record<FunctionName, number>>;
+  /**
+   * Reserve the concurrency the contract gives some functions (FunctionDefinition.reservedConcurrency).
+   * @default true
+   */
+  readonly reserveConcurrency?: boolean;
   /**
    * Access logs of the stage in a log group. WebSocket APIs can log only once the account's API Gateway
    * settings name a CloudWatch Logs role, which is per account and region, not per stack (see
@@ -153,6 +159,24 @@ export class ChatSocketApi extends Construct {
         ? { destination: new LogGroupLogDestination(this.accessLogs), format: ACCESS_LOG_FORMAT }
         : undefined,
     });
+    // Per-route throttles from the contract; the L2 stage sets only the stage-wide default.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-protect.html
+    const routeSettings = Object.fromEntries(
+      ROUTES.flatMap((route) =>
+        route.throttle
+          ? [
+              [
+                route.routeKey,
+                {
+                  ThrottlingRateLimit: route.throttle.rateLimit,
+                  ThrottlingBurstLimit: route.throttle.burstLimit,
+                },
+              ],
+            ]
+          : [],
+      ),
+    );
+    (this.stage.node.defaultChild as CfnStage).addPropertyOverride('RouteSettings', routeSettings);
     this.url = this.stage.url;
     this.connectionsEndpoint = this.stage.callbackUrl;
 
@@ -228,6 +252,7 @@ export class ChatSocketApi extends Construct {
       name,
       memorySize: props.memorySize?.[name],
       logLevel: props.logLevel,
+      reserveConcurrency: props.reserveConcurrency,
     });
     const definition: FunctionDefinition = FUNCTIONS[name];
 

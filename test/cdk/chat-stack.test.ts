@@ -175,6 +175,30 @@ describe('ChatStack WebSocket API', () => {
     });
   });
 
+  it('throttles the routes a flood could use up the stage with, below the stage, as the contract says', () => {
+    const throttled = ROUTES.filter((route) => route.throttle);
+    expect(throttled.map((route) => route.routeKey).sort()).toEqual(['getPresence', 'sync', 'typing']);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: Object.fromEntries(
+        throttled.map((route) => [
+          route.routeKey,
+          {
+            ThrottlingRateLimit: route.throttle?.rateLimit,
+            ThrottlingBurstLimit: route.throttle?.burstLimit,
+          },
+        ]),
+      ),
+    });
+    for (const route of throttled) {
+      expect(route.throttle?.rateLimit).toBeLessThan(LIMITS.throttlingRateLimit);
+    }
+  });
+
+  it.each(FUNCTION_NAMES)('reserves concurrency for %s only if the contract says so', (name) => {
+    const fn = resource(template, logicalIdOf(stack, stack.socketApi.functions[name].functionArn));
+    expect(fn.Properties?.ReservedConcurrentExecutions).toBe(definitionOf(name).reservedConcurrency);
+  });
+
   it('lets API Gateway invoke each routed function and the authorizer, and nothing more', () => {
     const invoked = new Set<string>([AUTHORIZER.function, ...ROUTES.map((route) => route.function)]);
     const permissions = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter(
