@@ -2,8 +2,8 @@ import { logger } from '../adapters/observability/telemetry';
 import { openConnection } from '../core/connections';
 import { timingsFromEnv } from './wiring/config';
 import { drainInvokerFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
+import { parseWebSocketEvent } from './wiring/event';
 import { invocation } from './wiring/invocation';
-import { parseWebSocketEvent } from './wiring/route';
 
 const deps = { users: userStoreFromEnv(), clock: systemClock, ...timingsFromEnv() };
 const drain = drainInvokerFromEnv();

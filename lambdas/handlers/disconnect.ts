@@ -1,8 +1,8 @@
 import { logger } from '../adapters/observability/telemetry';
 import { closeConnection } from '../core/connections';
 import { connectionDepsFromEnv } from './wiring/environment';
+import { parseWebSocketEvent } from './wiring/event';
 import { invocation } from './wiring/invocation';
-import { parseWebSocketEvent } from './wiring/route';
 
 const deps = connectionDepsFromEnv();
 

@@ -1,5 +1,5 @@
 import { ChatError } from '../../contract/protocol/errors';
-import { frameRoute } from './wiring/route';
+import { frameRoute } from './wiring/event';
 
 /**
  * `$default`: API Gateway sends here every frame whose action matches no route (bad JSON, no action,
