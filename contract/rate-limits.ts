@@ -26,8 +26,8 @@ export const RATE_LIMITS: Readonly<Record<RateClass, RateLimit>> = {
   typing: { perUser: 30, perConnection: 20 },
   /** Syncs are also coalesced per device: one running or queued at a time. */
   sync: { perUser: 6, perConnection: 3 },
-  /** Upload slots (`requestUpload`). */
-  media: { perUser: 10, perConnection: 10 },
+  /** Upload slots (`requestUpload`): an album of 30 photos at once, and its retries. */
+  media: { perUser: 60, perConnection: 40 },
 };
 
 /** Which class each limited action counts against; the others (reads of one's own data) are not limited. */

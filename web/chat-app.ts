@@ -308,7 +308,8 @@ export class ChatApp implements ChatHost, ListHost {
     if (!this.chat) return;
     // What we knew of the peer's presence may have changed while we were away.
     await this.client.getPresence([this.chat.peer]).catch((error: unknown) => this.notify(error));
-    await this.chat.start();
+    // The conversation may have been closed while the presence was asked for.
+    await this.chat?.start();
   }
 
   private async loadConversations(cursor?: string): Promise<void> {
