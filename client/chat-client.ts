@@ -546,7 +546,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       this.requests.delete(event.requestId ?? '');
       clearTimeout(pending.timer);
       if (event.type === 'error') {
-        pending.reject(new ChatClientError(event.code, event.message));
+        pending.reject(new ChatClientError(event.code, event.message, event.retryAfterMs));
         return;
       }
       pending.resolve(event);

@@ -18,6 +18,8 @@ export class ChatClientError extends Error {
   constructor(
     readonly code: ClientErrorCode,
     message: string,
+    /** RATE_LIMITED: the server's hint of when the same frame will be accepted. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ChatClientError';

@@ -1,6 +1,8 @@
 import type { EventOf } from '../contract/protocol/frames';
-import { type ChatClientError, isDisconnected, isRetryable } from './errors';
+import { ChatClientError, isDisconnected, isRetryable } from './errors';
 import type { OutgoingMedia } from './media';
+
+const retryAfterOf = (error: unknown) => (error instanceof ChatClientError ? (error.retryAfterMs ?? 0) : 0);
 
 export type Ack = EventOf<'ack'>;
 
@@ -129,7 +131,8 @@ export class Outbox {
               entry.retryTimer = undefined;
               this.pump();
             },
-            this.deps.retryDelay(entry.attempts++),
+            // No sooner than the server said the frame would be accepted.
+            Math.max(this.deps.retryDelay(entry.attempts++), retryAfterOf(error)),
           );
           return;
         }

@@ -259,6 +259,32 @@ describe('sending messages', () => {
     expect(client.pending()).toHaveLength(0);
   });
 
+  it('retries after RATE_LIMITED no sooner than the retryAfterMs the server gave', async () => {
+    const socket = await openClient();
+    const limited = client.sendMessage('bob', 'hello', 'm-1');
+    socket.reply('sendMessage', (requestId) => ({
+      type: 'error',
+      requestId,
+      code: 'RATE_LIMITED',
+      message: 'slow down',
+      retryAfterMs: 4000,
+    }));
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(socket.frames('sendMessage')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.frames('sendMessage').map((f) => f.messageId)).toEqual(['m-1', 'm-1']);
+    socket.reply('sendMessage', (requestId) => ({
+      type: 'ack',
+      requestId,
+      messageId: 'm-1',
+      conversationId: 'alice:bob',
+      seq: 1,
+      sentAt: 1,
+      duplicate: false,
+    }));
+    await expect(limited).resolves.toMatchObject({ seq: 1 });
+  });
+
   it('rejects unsent messages with CLOSED when closed for good', async () => {
     const sent = client.sendMessage('bob', 'hello');
     client.close();
