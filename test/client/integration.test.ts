@@ -110,8 +110,18 @@ describe('the client library against the local runtime', () => {
 
     expect(ack).toMatchObject({ messageId: 'lost-ack-1', duplicate: true });
     expect(alice.pending()).toEqual([]);
-    // Give a second delivery, if there were one, the time to arrive.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Both invocations (the first, which delivered it, and the retry) have finished, and a round trip on
+    // bob's socket comes after anything they posted to it: a second delivery would be here by now.
+    await expect
+      .poll(
+        () =>
+          runtime.telemetry
+            .logs()
+            .filter((record) => record.messageId === 'lost-ack-1' && record.message === 'frame handled')
+            .length,
+      )
+      .toBe(2);
+    await bob.request('heartbeat', {});
     off();
     expect(received).toEqual(['lost-ack-1']);
     const texts = bob.store.messages('alice:bob').map((m) => m.text);

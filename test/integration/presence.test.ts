@@ -9,9 +9,6 @@ import { type Frame, newMessageId, type TestSocket } from '../support/socket';
 const harness = useRuntime();
 const { open, connectionIds } = harness;
 
-/** Long enough for a wrongly pushed event, started before it, to have arrived. */
-const QUIET_MS = 300;
-
 /** Closes the socket and waits until `$disconnect` has removed every connection record of the user but `keep`. */
 async function leave(socket: TestSocket, userId: string, keep = 0): Promise<void> {
   await socket.close();
@@ -19,6 +16,26 @@ async function leave(socket: TestSocket, userId: string, keep = 0): Promise<void
     if (waited > 5000) throw new Error(`${userId} still has connection records`);
     await sleep(20);
   }
+}
+
+/**
+ * Resolves once a `$disconnect` of the user (on `deviceId`, if given) has finished, and so has posted
+ * every presence change it was going to post; a round trip on a watcher's socket then proves those
+ * posts arrived. A positive signal, instead of waiting and hoping.
+ */
+async function disconnectDone(userId: string, deviceId?: string): Promise<void> {
+  await expect
+    .poll(() =>
+      harness.runtime.telemetry
+        .logs()
+        .some(
+          (record) =>
+            record.message === 'disconnected' &&
+            record.userId === userId &&
+            (deviceId === undefined || record.deviceId === deviceId),
+        ),
+    )
+    .toBe(true);
 }
 
 /** A user who signed in once and is offline now. */
@@ -127,9 +144,9 @@ describe('presence on connect and disconnect', () => {
     await watcher.next(isPush('dev', 'online'));
     const laptop = await open('dev', 'laptop');
     await leave(phone, 'dev', 1);
+    await disconnectDone('dev', 'phone');
 
     expect(await presenceOf(watcher, 'dev')).toEqual({ userId: 'dev', state: 'online' });
-    await sleep(QUIET_MS);
     expect(pushes(watcher, 'dev').map((frame) => (frame.users as Frame[])[0]?.state)).toEqual(['online']);
 
     await laptop.close();
@@ -233,7 +250,8 @@ describe('last-seen visibility', () => {
 
     await shy.close();
     await friend.next(isPush('shy', 'offline'));
-    await sleep(QUIET_MS);
+    await disconnectDone('shy');
+    await stranger.request({ action: 'heartbeat' });
     expect(pushes(stranger, 'shy')).toEqual([]);
   });
 });
