@@ -31,6 +31,11 @@ interface Conversation {
   /** This user's "seen" watermark, from any of their devices. */
   seen: number;
   peer: Watermarks;
+  /**
+   * The peer wrote after every message below their newest one here, so they had them on screen: a
+   * reply implies "seen" of what it answers, even before the peer's own receipt arrives.
+   */
+  peerReplied: number;
   history: { loaded: boolean; hasMore: boolean };
 }
 
@@ -61,8 +66,11 @@ export class MessageStore {
       conversation.sorted = undefined;
       conversation.highest = Math.max(conversation.highest, message.seq);
       added.push(message);
-      if ('status' in incoming && incoming.from !== this.userId && incoming.status === 'seen') {
-        conversation.seen = Math.max(conversation.seen, incoming.seq);
+      if (incoming.from !== this.userId) {
+        conversation.peerReplied = Math.max(conversation.peerReplied, incoming.seq - 1);
+        if ('status' in incoming && incoming.status === 'seen') {
+          conversation.seen = Math.max(conversation.seen, incoming.seq);
+        }
       }
     }
     const lowest = lowestSeqByConversation(messages);
@@ -174,7 +182,14 @@ export class MessageStore {
     if (message.from !== this.userId) {
       return conversation && message.seq <= conversation.seen ? 'seen' : 'delivered';
     }
-    return statusFor(message.seq, conversation?.peer ?? { delivered: 0, seen: null });
+    if (!conversation) return statusFor(message.seq, { delivered: 0, seen: null });
+    const { peer, peerReplied } = conversation;
+    // A reply shows "seen" only where the peer's "seen" shows at all: read receipts off on either side
+    // (null) stays off.
+    return statusFor(message.seq, {
+      delivered: Math.max(peer.delivered, peerReplied),
+      seen: peer.seen === null ? null : Math.max(peer.seen, peerReplied),
+    });
   }
 
   history(conversationId: string): { loaded: boolean; hasMore: boolean } {
@@ -199,6 +214,7 @@ export class MessageStore {
         deviceDelivered: 0,
         seen: 0,
         peer: { delivered: 0, seen: null },
+        peerReplied: 0,
         history: { loaded: false, hasMore: true },
       };
       this.conversations.set(conversationId, conversation);

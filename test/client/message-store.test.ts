@@ -160,6 +160,16 @@ describe('MessageStore', () => {
       expect(store.statusOf(message(1, 'alice'))).toBe('delivered');
     });
 
+    it('counts a reply from the peer as "seen" of everything before it, unless read receipts are off', () => {
+      const store = new MessageStore('alice');
+      store.add([message(1, 'alice'), message(2, 'alice'), message(4, 'alice')], 'push');
+      store.setPeerReceipts(conversationId, { delivered: 1, seen: 0 });
+      store.add([message(3)], 'push');
+      expect([1, 2, 4].map((seq) => store.statusOf(message(seq, 'alice')))).toEqual(['seen', 'seen', 'sent']);
+      store.setPeerReceipts(conversationId, { delivered: 1, seen: null });
+      expect(store.statusOf(message(2, 'alice'))).toBe('delivered');
+    });
+
     it('takes our "seen" watermark from history statuses of received messages', () => {
       const store = new MessageStore('alice');
       store.add(
