@@ -36,6 +36,9 @@ type Shown = 'pending' | 'failed' | MessageStatus;
 interface Row {
   key: string;
   id: string;
+  /** The stored message's seq; none while it is on its way. */
+  seq?: number;
+  from: string;
   time: number;
   text: string;
   mine: boolean;
@@ -94,6 +97,22 @@ export class ChatView {
   private typingSentAt = 0;
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private readonly onVisibility = () => this.markSeen();
+  /** The peer's messages at least partly on screen, by row element. */
+  private readonly onScreen = new Set<Element>();
+  private readonly observed = new Set<Element>();
+  private readonly watcher: IntersectionObserver;
+  /** The highest seq of the peer's messages this view displayed. */
+  private displayedUpTo = 0;
+  /**
+   * The "N unread messages" divider goes after this seq, fixed when the conversation's messages are
+   * first shown; undefined for none.
+   */
+  private unreadAfter: number | undefined;
+  /** How many were unread then: the divider's count does not grow while the user reads on. */
+  private unreadCount = 0;
+  /** True once the view landed: at the first unread message, or else at the newest. */
+  private landed = false;
+  private readonly jump: HTMLButtonElement;
 
   constructor(
     private readonly host: ChatHost,
@@ -124,8 +143,21 @@ export class ChatView {
     this.log.addEventListener('scroll', () => {
       // After a failure only "Try again" retries, so that scrolling does not hammer the server.
       if (this.log.scrollTop < 120 && this.historyError === undefined) void this.loadOlder();
-      this.markSeen();
+      this.renderJump();
     });
+    // A message counts as displayed once it is 24 px into the visible part of the log.
+    this.watcher = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          if (entry.isIntersecting) this.onScreen.add(entry.target);
+          else this.onScreen.delete(entry.target);
+        }
+        this.markSeen();
+      },
+      { root: this.log, rootMargin: '0px 0px -24px 0px' },
+    );
+    this.jump = h('button', { type: 'button', class: 'jump', hidden: true });
+    this.jump.addEventListener('click', () => this.jumpToNew());
     this.composer = h('textarea', {
       id: 'composer',
       rows: 1,
@@ -180,7 +212,7 @@ export class ChatView {
         avatar(peer),
         h('div', { class: 'who' }, h('h2', { id: 'chat-title' }, peer), this.presence),
       ),
-      this.log,
+      h('div', { class: 'log-frame' }, this.log, this.jump),
       form,
     );
     this.files.listen(this.element, this.composer);
@@ -202,6 +234,7 @@ export class ChatView {
     this.recorder.destroy();
     this.files.close();
     document.removeEventListener('visibilitychange', this.onVisibility);
+    this.watcher.disconnect();
     this.stopTyping();
   }
 
@@ -220,7 +253,21 @@ export class ChatView {
     const wanted: HTMLElement[] = [];
     const used = new Set<string>();
     let day = '';
-    for (const row of this.rowsToShow()) {
+    const rows = this.rowsToShow();
+    this.fixUnreadDivider(rows);
+    const { unreadAfter } = this;
+    const unread =
+      unreadAfter === undefined
+        ? []
+        : rows.filter((row) => this.isPeers(row) && (row.seq ?? 0) > unreadAfter);
+    for (const row of rows) {
+      if (row === unread[0]) {
+        const count = this.unreadCount;
+        const label = count === 1 ? '1 unread message' : `${count} unread messages`;
+        wanted.push(
+          this.node('unread', label, () => h('li', { class: 'unread-divider' }, h('span', {}, label)), used),
+        );
+      }
       const label = dayLabel(row.time);
       if (label !== day) {
         day = label;
@@ -238,10 +285,76 @@ export class ChatView {
     for (const key of this.rows.keys()) if (!used.has(key)) this.rows.delete(key);
     reconcile(this.list, wanted);
     for (const [id, node] of this.mediaNodes) if (!node.element.isConnected) this.mediaNodes.delete(id);
+    this.watchPeerRows();
     this.renderHistoryState();
-    if (keepBottomOffset) this.log.scrollTop = this.log.scrollHeight - fromBottom;
+    if (!this.landed && this.unreadAfter !== undefined) this.land();
+    else if (keepBottomOffset) this.log.scrollTop = this.log.scrollHeight - fromBottom;
     else if (atBottom) this.scrollToEnd();
-    this.markSeen();
+    this.renderJump();
+  }
+
+  /**
+   * Fixed once, when the first messages are shown: the divider marks what was unread when the user
+   * opened the conversation, and stays there while it is open, as the user reads on.
+   */
+  private fixUnreadDivider(rows: readonly Row[]): void {
+    // Before the newest page is loaded, the store may hold a pushed message but not the ones before it.
+    const { loaded } = this.host.client.store.history(this.conversationId);
+    if (this.unreadAfter !== undefined || !loaded) return;
+    const seen = this.host.client.store.seenUpTo(this.conversationId);
+    this.unreadCount = rows.filter((row) => this.isPeers(row) && (row.seq ?? 0) > seen).length;
+    this.unreadAfter = this.unreadCount > 0 ? seen : Number.POSITIVE_INFINITY;
+  }
+
+  /** Opens at the first unread message, under the divider, or at the newest when all were read. */
+  private land(): void {
+    this.landed = true;
+    const divider = this.list.querySelector<HTMLElement>('.unread-divider');
+    if (divider) this.log.scrollTop = divider.offsetTop - this.log.offsetTop - 8;
+    else this.scrollToEnd();
+  }
+
+  private isPeers(row: Row): boolean {
+    return row.from === this.peer && row.seq !== undefined;
+  }
+
+  /** Observes the rows of the peer's messages, and forgets those a render took away. */
+  private watchPeerRows(): void {
+    for (const element of this.observed) {
+      if (element.isConnected) continue;
+      this.watcher.unobserve(element);
+      this.observed.delete(element);
+      this.onScreen.delete(element);
+    }
+    for (const element of this.list.querySelectorAll('.msg.theirs[data-seq]')) {
+      if (this.observed.has(element)) continue;
+      this.observed.add(element);
+      this.watcher.observe(element);
+    }
+  }
+
+  /** The peer's messages not yet displayed, below what the user is reading. */
+  private unseenBelow(): ChatMessage[] {
+    const after = Math.max(this.displayedUpTo, this.host.client.store.seenUpTo(this.conversationId));
+    return this.host.client.store
+      .messages(this.conversationId)
+      .filter((message) => message.from === this.peer && message.seq > after);
+  }
+
+  /** "↓ N new" while the user reads above messages they have not seen yet. */
+  private renderJump(): void {
+    const count = this.atBottom() ? 0 : this.unseenBelow().length;
+    this.jump.hidden = count === 0;
+    this.jump.textContent = `↓ ${count} new`;
+    this.jump.setAttribute('aria-label', count === 1 ? '1 new message' : `${count} new messages`);
+  }
+
+  private jumpToNew(): void {
+    const first = this.unseenBelow()[0];
+    const row = first && this.list.querySelector<HTMLElement>(`.msg[data-seq="${first.seq}"]`);
+    if (row) this.log.scrollTop = row.offsetTop - this.log.offsetTop - 8;
+    else this.scrollToEnd();
+    this.composer.focus();
   }
 
   scrollToEnd(): void {
@@ -276,6 +389,8 @@ export class ChatView {
     const rows: Row[] = stored.map((message) => ({
       key: `m:${message.seq}`,
       id: message.messageId,
+      seq: message.seq,
+      from: message.from,
       time: message.sentAt,
       text: message.text,
       mine: message.from === client.userId,
@@ -293,6 +408,7 @@ export class ChatView {
       rows.push({
         key: `p:${message.messageId}`,
         id: message.messageId,
+        from: client.userId,
         time: message.queuedAt,
         text: message.text,
         mine: true,
@@ -310,6 +426,7 @@ export class ChatView {
       rows.push({
         key: `f:${message.messageId}`,
         id: message.messageId,
+        from: client.userId,
         time: message.queuedAt,
         text: message.text,
         mine: true,
@@ -367,6 +484,7 @@ export class ChatView {
       {
         class: `msg ${row.mine ? 'mine' : 'theirs'}`,
         'data-status': row.mine ? row.status : undefined,
+        'data-seq': row.seq,
         'data-kind': media?.shown.kind,
       },
       bubble,
@@ -437,14 +555,20 @@ export class ChatView {
     return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < BOTTOM_SLACK_PX;
   }
 
-  /** Messages count as seen once they are on screen: the page is visible and scrolled to the newest. */
+  /**
+   * The peer's messages count as seen once displayed: on screen while the page is visible. The
+   * receipt is a watermark, so it reports the newest one displayed.
+   */
   private markSeen(): void {
-    if (document.visibilityState !== 'visible' || !this.atBottom()) return;
-    const messages = this.host.client.store.messages(this.conversationId);
-    const lastFromPeer = messages.findLast(
-      (message: ChatMessage) => message.from !== this.host.client.userId,
-    );
-    if (lastFromPeer) this.host.client.markSeen(this.conversationId, lastFromPeer.seq);
+    if (document.visibilityState !== 'visible') return;
+    let newest = 0;
+    for (const element of this.onScreen) {
+      newest = Math.max(newest, Number((element as HTMLElement).dataset.seq));
+    }
+    if (newest <= this.displayedUpTo) return;
+    this.displayedUpTo = newest;
+    this.host.client.markSeen(this.conversationId, newest);
+    this.renderJump();
   }
 
   private submit(): void {

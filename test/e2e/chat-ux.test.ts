@@ -1,0 +1,120 @@
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  DESKTOP,
+  openConversation,
+  screenshot,
+  send,
+  startChat,
+  useBrowserApp,
+  waitForMessage,
+  waitForStatus,
+} from '../support/browser';
+
+const app = useBrowserApp();
+const { newUser, signIn, pageErrors } = app;
+
+/** The element's box lies inside the row's box: nothing is pushed out of it. */
+async function insideRow(page: Page, conversation: string, selector: string): Promise<boolean> {
+  const row = page.locator(`.conversation[data-conversation="${conversation}"]`);
+  const [outer, inner] = await Promise.all([row.boundingBox(), row.locator(selector).boundingBox()]);
+  if (!outer || !inner) return false;
+  return inner.x >= outer.x && inner.x + inner.width <= outer.x + outer.width + 0.5;
+}
+
+describe('the web client, reading and writing comfortably', () => {
+  it('keeps the time and the unread badge in the row when the preview is long, on phone and desktop', async () => {
+    const longText = 'This preview is a good deal longer than forty characters, so it must be cut';
+    const aContext = await newUser();
+    const bPhoneContext = await newUser();
+    const a = await signIn(aContext, 'amos');
+    const bPhone = await signIn(bPhoneContext, 'bea');
+    const bDesktopContext = await newUser(DESKTOP);
+    const bDesktop = await signIn(bDesktopContext, 'bea');
+    await startChat(a, 'bea');
+    for (const text of ['One', 'Two', longText]) await send(a, text);
+    for (const page of [bPhone, bDesktop]) {
+      await page.locator('.conversation .badge', { hasText: '3' }).waitFor();
+      expect(await insideRow(page, 'amos:bea', '.when')).toBe(true);
+      expect(await insideRow(page, 'amos:bea', '.badge')).toBe(true);
+      const cut = await page
+        .locator('.conversation .preview-text')
+        .evaluate((element) => element.scrollWidth > element.clientWidth);
+      expect(cut).toBe(true);
+    }
+    await screenshot(bPhone, 'list-long-preview-phone');
+    await screenshot(bDesktop, 'list-long-preview-desktop');
+    expect(pageErrors).toEqual([]);
+    await Promise.all([aContext.close(), bPhoneContext.close(), bDesktopContext.close()]);
+  });
+
+  it('turns the ticks of earlier messages to seen as soon as the peer replies', async () => {
+    const cContext = await newUser();
+    const dContext = await newUser();
+    const c = await signIn(cContext, 'cleo');
+    const d = await signIn(dContext, 'dan');
+    await startChat(c, 'dan');
+    await send(c, 'Quick question one');
+    await send(c, 'Quick question two');
+    await openConversation(d, 'cleo');
+    await waitForMessage(d, 'Quick question two');
+    await send(d, 'Quick answer');
+    await waitForMessage(c, 'Quick answer');
+    await waitForStatus(c, 'Quick question one', 'seen');
+    await waitForStatus(c, 'Quick question two', 'seen');
+    expect(pageErrors).toEqual([]);
+    await Promise.all([cContext.close(), dContext.close()]);
+  });
+
+  it('opens at the first unread message under a divider, marks seen only what was shown, and offers "↓ N new"', async () => {
+    const kContext = await newUser();
+    const lContext = await newUser();
+    const k = await signIn(kContext, 'kim');
+    const l = await signIn(lContext, 'leo');
+    await startChat(k, 'leo');
+    await send(k, 'Read before');
+    await openConversation(l, 'kim');
+    await waitForMessage(l, 'Read before');
+    await waitForStatus(k, 'Read before', 'seen');
+    await l.keyboard.press('Escape');
+    await l.getByRole('heading', { name: 'Chats' }).waitFor();
+
+    for (let i = 1; i <= 30; i++) await send(k, `Unread ${String(i).padStart(2, '0')} of 30`);
+    await waitForStatus(k, 'Unread 30 of 30', 'delivered');
+    await l.locator('.conversation .badge', { hasText: '30' }).waitFor();
+
+    await openConversation(l, 'kim');
+    const divider = l.locator('.unread-divider', { hasText: '30 unread messages' });
+    await divider.waitFor();
+    await expect.poll(() => divider.isVisible()).toBe(true);
+    await expect.poll(() => inView(l, 'Unread 01 of 30')).toBe(true);
+    expect(await inView(l, 'Unread 30 of 30')).toBe(false);
+    await waitForStatus(k, 'Unread 01 of 30', 'seen');
+    // The receipt that turned the first one seen reported what was on screen, not the last one.
+    expect(await k.locator('.msg.mine', { hasText: 'Unread 30 of 30' }).getAttribute('data-status')).toBe(
+      'delivered',
+    );
+    await screenshot(l, 'unread-divider');
+
+    await send(k, 'Something new');
+    const jump = l.getByRole('button', { name: /new messages?$/ });
+    await jump.waitFor();
+    expect(await jump.textContent()).toMatch(/^↓ \d+ new$/);
+    await screenshot(l, 'new-messages-button');
+    while (await jump.isVisible()) await jump.click();
+    await waitForStatus(k, 'Something new', 'seen');
+    expect(pageErrors).toEqual([]);
+    await Promise.all([kContext.close(), lContext.close()]);
+  });
+});
+
+/** The message is at least partly inside the visible part of the message log. */
+function inView(page: Page, text: string): Promise<boolean> {
+  return page.locator('.msg', { hasText: text }).evaluate((element) => {
+    const log = element.closest('.log');
+    if (!log) return false;
+    const box = element.getBoundingClientRect();
+    const frame = log.getBoundingClientRect();
+    return box.bottom > frame.top && box.top < frame.bottom;
+  });
+}
