@@ -14,6 +14,7 @@ import { lastSeen } from './format';
 import type { MediaSend } from './media-composer';
 import { MediaSources } from './media-sources';
 import { mediaSummary, showProgress } from './media-view';
+import { forgetSaved, loadOutbox, saveOutbox } from './saved';
 import { deviceId, type Session, SignInRequired } from './session';
 
 interface Entry {
@@ -88,7 +89,10 @@ export class ChatApp implements ChatHost, ListHost {
     this.cleanups.push(
       client.on('state', (change) => this.onState(change)),
       client.on('stored', ({ conversationId, messages }) => this.onStored(conversationId, messages)),
-      client.on('outbox', ({ conversationId }) => this.refreshConversation(conversationId)),
+      client.on('outbox', ({ conversationId }) => {
+        saveOutbox(this.userId, client.pending());
+        this.refreshConversation(conversationId);
+      }),
       client.on('status', ({ conversationId }) => this.refreshConversation(conversationId)),
       client.on('presence', ({ users }) => {
         for (const user of users) this.presence.set(user.userId, user);
@@ -114,6 +118,8 @@ export class ChatApp implements ChatHost, ListHost {
         if (event instanceof KeyboardEvent && event.key === 'Escape' && this.chat && !inList) this.back();
       }),
     );
+    // Sent again with their messageIds: the server answers one it already stored with its first ack.
+    for (const { messageId, to, text } of loadOutbox(this.userId)) this.send(to, text, messageId);
     this.renderList();
     this.route();
     client.connect().catch(() => {
@@ -130,6 +136,8 @@ export class ChatApp implements ChatHost, ListHost {
     this.client.close();
     this.media.dispose();
     history.replaceState(null, '', location.pathname + location.search);
+    // A forced sign-out (an expired session) keeps drafts and unsent messages for the next sign-in.
+    if (notice === undefined) forgetSaved(this.userId);
     this.signedOut(notice);
   }
 
@@ -167,9 +175,9 @@ export class ChatApp implements ChatHost, ListHost {
     if (this.nextCursor) void this.loadConversations(this.nextCursor);
   }
 
-  send(peer: string, text: string): void {
+  send(peer: string, text: string, messageId = randomId()): void {
     const conversationId = conversationIdOf(this.userId, peer);
-    const message = { messageId: randomId(), conversationId, to: peer, text, queuedAt: Date.now() };
+    const message = { messageId, conversationId, to: peer, text, queuedAt: Date.now() };
     this.ensureEntry(conversationId);
     this.client.sendMessage(peer, text, message.messageId).catch((error: unknown) => {
       if (error instanceof ChatClientError && error.code === 'CLOSED') return;

@@ -8,6 +8,7 @@ import { clockTime, dayLabel } from './format';
 import { MediaComposer, type MediaSend } from './media-composer';
 import type { MediaSources } from './media-sources';
 import { type MediaActions, mediaNode, type ShownMedia, uploadNode } from './media-view';
+import { loadDraft, saveDraft } from './saved';
 import { VoiceRecorder } from './voice-recorder';
 
 /** A send the server refused for good; kept on screen until the user retries or deletes it. */
@@ -95,6 +96,8 @@ export class ChatView {
   private loadingHistory = false;
   private historyError: unknown;
   private typingSentAt = 0;
+  /** UTF-16 units of the last paste that did not fit the composer, said once in the counter. */
+  private pasteCut = 0;
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private readonly onVisibility = () => this.markSeen();
   /** The peer's messages at least partly on screen, by row element. */
@@ -202,6 +205,14 @@ export class ChatView {
       }
     });
     this.composer.addEventListener('input', () => this.onInput());
+    // The composer's maxlength cuts a paste silently; count what falls off to say so.
+    this.composer.addEventListener('paste', (event) => {
+      const pasted = event.clipboardData?.getData('text/plain') ?? '';
+      const box = this.composer;
+      const kept = box.value.length - (box.selectionEnd - box.selectionStart);
+      this.pasteCut = Math.max(0, kept + pasted.length - LIMITS.maxTextLength);
+    });
+    this.composer.value = loadDraft(host.client.userId, conversationId);
     this.element = h(
       'section',
       { class: 'screen chat-screen', 'aria-labelledby': 'chat-title' },
@@ -226,8 +237,11 @@ export class ChatView {
     if (!this.host.client.store.history(this.conversationId).loaded) await this.loadOlder();
   }
 
+  /** Focuses the composer, sized to a restored draft, with the caret at its end. */
   focus(): void {
+    this.resizeComposer();
     this.composer.focus();
+    this.composer.setSelectionRange(this.composer.value.length, this.composer.value.length);
   }
 
   destroy(): void {
@@ -585,10 +599,18 @@ export class ChatView {
 
   private onInput(): void {
     const box = this.composer;
-    box.style.height = 'auto';
-    box.style.height = `${Math.min(box.scrollHeight, 160)}px`;
+    this.resizeComposer();
+    saveDraft(this.host.client.userId, this.conversationId, box.value);
     const left = LIMITS.maxTextLength - box.value.length;
-    this.counter.textContent = left <= 200 ? `${left} characters left` : '';
+    const limit = LIMITS.maxTextLength.toLocaleString('en');
+    this.counter.textContent =
+      this.pasteCut > 0
+        ? `A message holds at most ${limit} characters: the last ${this.pasteCut.toLocaleString('en')} of what you pasted did not fit.`
+        : left <= 200
+          ? `${left} characters left`
+          : '';
+    this.counter.classList.toggle('over', this.pasteCut > 0);
+    this.pasteCut = 0;
     if (box.value.trim() === '') {
       this.stopTyping();
       return;
@@ -600,6 +622,12 @@ export class ChatView {
     }
     clearTimeout(this.typingIdle);
     this.typingIdle = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  private resizeComposer(): void {
+    const box = this.composer;
+    box.style.height = 'auto';
+    box.style.height = `${Math.min(box.scrollHeight, 160)}px`;
   }
 
   private stopTyping(): void {

@@ -12,7 +12,7 @@ import {
 } from '../support/browser';
 
 const app = useBrowserApp();
-const { newUser, signIn, pageErrors } = app;
+const { newUser, openApp, signIn, pageErrors } = app;
 
 /** The element's box lies inside the row's box: nothing is pushed out of it. */
 async function insideRow(page: Page, conversation: string, selector: string): Promise<boolean> {
@@ -105,6 +105,61 @@ describe('the web client, reading and writing comfortably', () => {
     await waitForStatus(k, 'Something new', 'seen');
     expect(pageErrors).toEqual([]);
     await Promise.all([kContext.close(), lContext.close()]);
+  });
+
+  it('keeps a draft per chat across a chat switch and a reload, says when a paste is cut, and resends an unsent message after a reload', async () => {
+    const mContext = await newUser();
+    const nContext = await newUser();
+    const oContext = await newUser();
+    await mContext.grantPermissions(['clipboard-read', 'clipboard-write']);
+    let m = await signIn(mContext, 'mia');
+    const n = await signIn(nContext, 'noor');
+    await signIn(oContext, 'otto');
+    await startChat(m, 'noor');
+    await m.getByLabel('Message to noor').fill('Half a thought for Noor');
+    await m.keyboard.press('Escape');
+    await startChat(m, 'otto');
+    await m.getByLabel('Message to otto').fill('Something for Otto');
+    await m.keyboard.press('Escape');
+    await startChat(m, 'noor');
+    expect(await m.getByLabel('Message to noor').inputValue()).toBe('Half a thought for Noor');
+    await m.reload();
+    await m.getByRole('heading', { name: 'noor' }).waitFor();
+    expect(await m.getByLabel('Message to noor').inputValue()).toBe('Half a thought for Noor');
+
+    // Pasting 4,100 characters keeps 4,000 and says what was cut.
+    await m.getByLabel('Message to noor').fill('');
+    await m.evaluate((text) => navigator.clipboard.writeText(text), 'x'.repeat(4100));
+    await m.getByLabel('Message to noor').press('Control+V');
+    await m
+      .locator('#composer-counter', { hasText: 'the last 100 of what you pasted did not fit' })
+      .waitFor();
+    expect(await m.getByLabel('Message to noor').inputValue()).toHaveLength(4000);
+    await screenshot(m, 'paste-cut');
+    await m.getByLabel('Message to noor').fill('');
+
+    // Written offline, then the tab is closed before it could go: the next visit sends it, once.
+    await mContext.setOffline(true);
+    await m
+      .getByRole('status')
+      .filter({ hasText: /offline|Connection lost/ })
+      .waitFor();
+    await send(m, 'Written before the reload');
+    await waitForStatus(m, 'Written before the reload', 'pending');
+    expect(await m.evaluate(() => localStorage.getItem('chat.outbox.mia'))).toContain(
+      'Written before the reload',
+    );
+    await m.close();
+    await mContext.setOffline(false);
+    m = await openApp(mContext);
+    await openConversation(m, 'noor');
+    await waitForStatus(m, 'Written before the reload', 'delivered');
+    await openConversation(n, 'mia');
+    await waitForMessage(n, 'Written before the reload');
+    expect(await n.locator('.msg', { hasText: 'Written before the reload' }).count()).toBe(1);
+    expect(await m.locator('.msg', { hasText: 'Written before the reload' }).count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+    await Promise.all([mContext.close(), nContext.close(), oContext.close()]);
   });
 });
 
