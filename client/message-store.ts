@@ -124,6 +124,11 @@ export class MessageStore {
     return conversation ? this.sorted(conversation) : [];
   }
 
+  /** The user deleted the conversation (hideConversation): its messages are gone for them. */
+  forget(conversationId: string): void {
+    this.conversations.delete(conversationId);
+  }
+
   conversationIds(): string[] {
     return [...this.conversations.keys()];
   }

@@ -7,14 +7,19 @@ import { LIMITS } from '../contract/limits';
 import type { ChatMessage, ConversationSummary, Presence } from '../contract/protocol/frames';
 import { type ChatHost, ChatView, type FailedSend } from './chat-view';
 import type { WebConfig } from './config';
-import { type ConversationItem, ConversationList, type ListHost } from './conversation-list';
+import {
+  type ConversationItem,
+  ConversationList,
+  type ListHost,
+  type StartProblem,
+} from './conversation-list';
 import { h } from './dom';
 import { connectionMessage, describeError, ERROR_MESSAGES } from './errors';
 import { lastSeen } from './format';
 import type { MediaSend } from './media-composer';
 import { MediaSources } from './media-sources';
 import { mediaSummary, showProgress } from './media-view';
-import { forgetSaved, loadOutbox, saveOutbox } from './saved';
+import { forgetSaved, loadOutbox, saveDraft, saveOutbox } from './saved';
 import { deviceId, type Session, SignInRequired } from './session';
 
 interface Entry {
@@ -160,15 +165,55 @@ export class ChatApp implements ChatHost, ListHost {
     }
   }
 
-  startConversation(username: string): string | undefined {
+  /**
+   * Checks that the user exists before opening the chat. The server has no "does X exist" action:
+   * getPresence answers `hidden` both for a missing user and for one whose last-seen setting hides
+   * them from us, and the product keeps those indistinguishable. So `online`/`offline` (or a known
+   * conversation) opens the chat, and `hidden` asks the user to confirm; the first send is then the
+   * check (UNKNOWN_RECIPIENT), and a refused first message leaves no row behind.
+   */
+  async startConversation(username: string, anyway: boolean): Promise<StartProblem | undefined> {
     const peer = username.trim().toLowerCase();
-    if (peer === '') return 'Enter the username of the person you want to write to.';
+    if (peer === '') return { message: 'Enter the username of the person you want to write to.' };
     if (!USER_ID_PATTERN.test(peer)) {
-      return 'That is not a username: 1 to 32 letters, digits, “.”, “_” or “-”, starting with a letter or digit.';
+      return {
+        message:
+          'That is not a username: 1 to 32 letters, digits, “.”, “_” or “-”, starting with a letter or digit.',
+      };
     }
-    if (peer === this.userId) return ERROR_MESSAGES.SELF_SEND;
+    if (peer === this.userId) return { message: ERROR_MESSAGES.SELF_SEND };
+    if (!anyway && !this.entries.has(conversationIdOf(this.userId, peer))) {
+      let state: string | undefined;
+      try {
+        const { users } = await this.client.getPresence([peer]);
+        state = users.find((user) => user.userId === peer)?.state;
+      } catch (error) {
+        return { message: describeError(error) };
+      }
+      if (state !== 'online' && state !== 'offline') {
+        return {
+          unconfirmed: true,
+          message: `No one named “${peer}” can be found, or they keep their presence private.`,
+        };
+      }
+    }
     this.open(peer);
     return undefined;
+  }
+
+  /** Deletes the conversation for this user (the peer keeps theirs); a new message brings it back. */
+  async removeConversation(conversationId: string): Promise<void> {
+    try {
+      await this.client.hideConversation(conversationId);
+    } catch (error) {
+      this.notify(error);
+      return;
+    }
+    this.entries.delete(conversationId);
+    this.client.store.forget(conversationId);
+    saveDraft(this.userId, conversationId, '');
+    if (this.chat?.conversationId === conversationId) this.back();
+    this.renderList();
   }
 
   loadMore(): void {
@@ -181,6 +226,10 @@ export class ChatApp implements ChatHost, ListHost {
     this.ensureEntry(conversationId);
     this.client.sendMessage(peer, text, message.messageId).catch((error: unknown) => {
       if (error instanceof ChatClientError && error.code === 'CLOSED') return;
+      // No such user: no row stays in the list for them; the chat shows why the message did not go.
+      if (error instanceof ChatClientError && error.code === 'UNKNOWN_RECIPIENT') {
+        if (this.client.store.messages(conversationId).length === 0) this.entries.delete(conversationId);
+      }
       this.failed.set(conversationId, [
         ...this.failedSends(conversationId),
         { message, reason: describeError(error) },

@@ -7,7 +7,7 @@ import { describeError } from './errors';
 import { clockTime, dayLabel } from './format';
 import { MediaComposer, type MediaSend } from './media-composer';
 import type { MediaSources } from './media-sources';
-import { type MediaActions, mediaNode, type ShownMedia, uploadNode } from './media-view';
+import { keepKeysInside, type MediaActions, mediaNode, type ShownMedia, uploadNode } from './media-view';
 import { loadDraft, saveDraft } from './saved';
 import { VoiceRecorder } from './voice-recorder';
 
@@ -29,6 +29,7 @@ export interface ChatHost {
   /** Says why something cannot be done (a file that cannot be sent, no microphone). */
   refuse(reason: string): void;
   forgetFailed(conversationId: string, messageId: string): void;
+  removeConversation(conversationId: string): Promise<void>;
   back(): void;
 }
 
@@ -128,6 +129,12 @@ export class ChatView {
       icon('back'),
     );
     back.addEventListener('click', () => host.back());
+    const remove = h(
+      'button',
+      { type: 'button', class: 'icon-button remove', 'aria-label': `Delete chat with ${peer}` },
+      icon('trash'),
+    );
+    remove.addEventListener('click', () => this.confirmRemove());
     this.presence = h('p', { class: 'presence', id: 'chat-presence' });
     this.historyState = h('div', { class: 'history-state' });
     this.list = h('ol', { class: 'messages' });
@@ -222,6 +229,7 @@ export class ChatView {
         back,
         avatar(peer),
         h('div', { class: 'who' }, h('h2', { id: 'chat-title' }, peer), this.presence),
+        remove,
       ),
       h('div', { class: 'log-frame' }, this.log, this.jump),
       form,
@@ -514,6 +522,35 @@ export class ChatView {
     const element = mediaNode(media.shown, media.actions ?? NO_ACTIONS, caption);
     this.mediaNodes.set(messageId, { element, signature });
     return element;
+  }
+
+  /** Deleting clears the history for this user only, so it asks first. */
+  private confirmRemove(): void {
+    const cancel = h('button', { type: 'button', class: 'ghost' }, 'Cancel');
+    const confirm = h('button', { type: 'submit', class: 'primary danger' }, 'Delete');
+    const form = h(
+      'form',
+      { method: 'dialog' },
+      h('h2', { id: 'remove-title' }, `Delete chat with ${this.peer}?`),
+      h(
+        'p',
+        {},
+        `Its messages are deleted for you; ${this.peer} keeps theirs. A new message starts it again.`,
+      ),
+      h('div', { class: 'row' }, cancel, confirm),
+    );
+    const dialog = h('dialog', { class: 'sheet', 'aria-labelledby': 'remove-title' }, form);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      dialog.close();
+      void this.host.removeConversation(this.conversationId);
+    });
+    cancel.addEventListener('click', () => dialog.close());
+    keepKeysInside(dialog);
+    dialog.addEventListener('close', () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
   }
 
   private failureNode(failure: FailedSend): HTMLElement {

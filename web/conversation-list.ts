@@ -12,11 +12,19 @@ export interface ConversationItem {
   typing: boolean;
 }
 
+export interface StartProblem {
+  message: string;
+  unconfirmed?: boolean;
+}
+
 export interface ListHost {
   readonly userId: string;
   open(peer: string): void;
-  /** Opens a conversation with `username`, or returns what is wrong with it. */
-  startConversation(username: string): string | undefined;
+  /**
+   * Opens a conversation with `username` once it is known to exist, or says what is wrong;
+   * `unconfirmed` when the server's privacy rules do not tell (see ChatApp.startConversation).
+   */
+  startConversation(username: string, anyway: boolean): Promise<StartProblem | undefined>;
   signOut(): void;
   loadMore(): void;
 }
@@ -43,23 +51,34 @@ export class ConversationList {
       'aria-describedby': 'new-peer-error',
     });
     const error = h('p', { class: 'form-error', id: 'new-peer-error', role: 'alert' });
+    const anyway = h('button', { type: 'button', class: 'link', hidden: true }, 'Write anyway');
     const form = h(
       'form',
       { class: 'new-chat', novalidate: true },
       h('label', { for: 'new-peer' }, 'Start a conversation'),
       h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Chat')),
       error,
+      anyway,
     );
+    const start = async (force: boolean) => {
+      const problem = await host.startConversation(input.value, force);
+      error.textContent = problem?.message ?? '';
+      anyway.hidden = !problem?.unconfirmed;
+      if (problem === undefined) input.value = '';
+    };
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      const problem = host.startConversation(input.value);
-      error.textContent = problem ?? '';
-      if (problem === undefined) input.value = '';
+      void start(false);
+    });
+    anyway.addEventListener('click', () => void start(true));
+    input.addEventListener('input', () => {
+      anyway.hidden = true;
     });
     input.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
         input.value = '';
         error.textContent = '';
+        anyway.hidden = true;
       }
     });
 

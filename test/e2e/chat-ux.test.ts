@@ -161,6 +161,42 @@ describe('the web client, reading and writing comfortably', () => {
     expect(pageErrors).toEqual([]);
     await Promise.all([mContext.close(), nContext.close(), oContext.close()]);
   });
+
+  it('checks a username before opening a chat, and deletes a conversation from the list', async () => {
+    const pContext = await newUser();
+    const qContext = await newUser();
+    const p = await signIn(pContext, 'pia');
+    await signIn(qContext, 'quinn');
+    await p.getByLabel('Start a conversation').fill('nobody-by-this-name');
+    await p.getByLabel('Start a conversation').press('Enter');
+    await p
+      .getByRole('alert')
+      .filter({ hasText: 'No one named “nobody-by-this-name” can be found' })
+      .waitFor();
+    await screenshot(p, 'start-unknown-user');
+    // Writing anyway: the server refuses the message, and no row is left behind in the list.
+    await p.getByRole('button', { name: 'Write anyway' }).click();
+    await p.getByRole('heading', { name: 'nobody-by-this-name' }).waitFor();
+    await send(p, 'Hello?');
+    await p.locator('.msg.mine[data-status="failed"]', { hasText: 'Hello?' }).waitFor();
+    expect(await p.locator('.conversation').count()).toBe(0);
+    await p.keyboard.press('Escape');
+
+    await startChat(p, 'quinn');
+    await send(p, 'To be deleted');
+    await waitForStatus(p, 'To be deleted', 'delivered');
+    await p.getByRole('button', { name: 'Delete chat with quinn' }).click();
+    await screenshot(p, 'delete-chat');
+    await p.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await p.getByRole('heading', { name: 'Chats' }).waitFor();
+    await p.locator('.conversation').first().waitFor({ state: 'detached' });
+    await p.reload();
+    await p.getByRole('heading', { name: 'Chats' }).waitFor();
+    await p.locator('.empty').waitFor();
+    expect(await p.locator('.conversation').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    await Promise.all([pContext.close(), qContext.close()]);
+  });
 });
 
 /** The message is at least partly inside the visible part of the message log. */
