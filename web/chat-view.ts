@@ -2,9 +2,9 @@ import type { ChatClient } from '../client/chat-client';
 import type { OutgoingMessage } from '../client/outbox';
 import { LIMITS } from '../contract/limits';
 import type { ChatMessage, MessageStatus } from '../contract/protocol/frames';
-import { avatar, h, icon, srOnly } from './dom';
+import { avatar, h, icon, linkified, srOnly } from './dom';
 import { describeError } from './errors';
-import { clockTime, dayLabel } from './format';
+import { clockTime, dayLabel, fullTime } from './format';
 import { MediaComposer, type MediaSend } from './media-composer';
 import type { MediaSources } from './media-sources';
 import { keepKeysInside, type MediaActions, mediaNode, type ShownMedia, uploadNode } from './media-view';
@@ -71,6 +71,8 @@ const NO_ACTIONS: MediaActions = { failed: () => {}, reload: () => {} };
 const TYPING_REPEAT_MS = 3000;
 /** The user counts as having stopped typing after this long without a key. */
 const TYPING_IDLE_MS = 4000;
+/** Messages of one sender this close together form a group: one tail, tighter spacing. */
+const GROUP_MS = 5 * 60 * 1000;
 /** Within this distance of the end, the view counts as scrolled to the newest message. */
 const BOTTOM_SLACK_PX = 48;
 
@@ -282,14 +284,15 @@ export class ChatView {
       unreadAfter === undefined
         ? []
         : rows.filter((row) => this.isPeers(row) && (row.seq ?? 0) > unreadAfter);
+    let previous: Row | undefined;
     for (const row of rows) {
-      if (row === unread[0]) {
-        const count = this.unreadCount;
-        const label = count === 1 ? '1 unread message' : `${count} unread messages`;
-        wanted.push(
-          this.node('unread', label, () => h('li', { class: 'unread-divider' }, h('span', {}, label)), used),
-        );
-      }
+      const grouped =
+        previous !== undefined &&
+        previous.from === row.from &&
+        row !== unread[0] &&
+        dayLabel(previous.time) === dayLabel(row.time) &&
+        row.time - previous.time < GROUP_MS;
+      previous = row;
       const label = dayLabel(row.time);
       if (label !== day) {
         day = label;
@@ -297,11 +300,23 @@ export class ChatView {
           this.node(`day:${label}`, label, () => h('li', { class: 'day' }, h('span', {}, label)), used),
         );
       }
+      if (row === unread[0]) {
+        const count = this.unreadCount;
+        const text = count === 1 ? '1 unread message' : `${count} unread messages`;
+        wanted.push(
+          this.node('unread', text, () => h('li', { class: 'unread-divider' }, h('span', {}, text)), used),
+        );
+      }
       const media =
         row.media &&
         `${row.media.shown.src}|${row.media.shown.broken}|${row.media.shown.version}|${row.media.uploading?.total}`;
       wanted.push(
-        this.node(row.key, `${row.status}|${row.text}|${media}`, () => this.messageNode(row), used),
+        this.node(
+          row.key,
+          `${row.status}|${row.text}|${media}|${grouped}`,
+          () => this.messageNode(row, grouped),
+          used,
+        ),
       );
     }
     for (const key of this.rows.keys()) if (!used.has(key)) this.rows.delete(key);
@@ -471,7 +486,7 @@ export class ChatView {
     return element;
   }
 
-  private messageNode(row: Row): HTMLElement {
+  private messageNode(row: Row, grouped: boolean): HTMLElement {
     const time = new Date(row.time);
     const meta = h(
       'span',
@@ -487,9 +502,11 @@ export class ChatView {
     );
     const { media } = row;
     const uploading = media?.uploading;
+    // The time and ticks float at the end of the text: beside a short last line, under a full one.
+    const text = h('p', { class: 'msg-text' }, ...linkified(row.text), !media && meta);
     const bubble = h(
       'div',
-      { class: media ? 'bubble has-media' : 'bubble' },
+      { class: media ? 'bubble has-media' : 'bubble', title: fullTime(row.time) },
       srOnly(row.mine ? 'You: ' : `${this.peer}: `),
       media && this.mediaElement(row.id, media, row.text),
       uploading &&
@@ -498,13 +515,13 @@ export class ChatView {
           this.host.client.uploadProgress(uploading.messageId) ?? { loaded: 0, total: uploading.total },
           () => this.host.cancelUpload(uploading.messageId),
         ),
-      (!media || row.text !== '') && h('p', { class: 'msg-text' }, row.text),
-      meta,
+      (!media || row.text !== '') && text,
+      media && meta,
     );
     return h(
       'li',
       {
-        class: `msg ${row.mine ? 'mine' : 'theirs'}`,
+        class: `msg ${row.mine ? 'mine' : 'theirs'}${grouped ? ' grouped' : ''}`,
         'data-status': row.mine ? row.status : undefined,
         'data-seq': row.seq,
         'data-kind': media?.shown.kind,

@@ -75,6 +75,38 @@ export function icon(name: IconName): SVGSVGElement {
   return svg;
 }
 
+/** http(s) addresses in text; trailing punctuation is left out, as in "see https://example.com." */
+const LINK = /\bhttps?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'’”]/gi;
+
+/**
+ * Text with its web addresses as links: only http and https (never `javascript:`), opened in a new
+ * tab without the opener or a referrer. No previews: fetching one would tell the site who reads it.
+ */
+export function linkified(text: string): (Node | string)[] {
+  const parts: (Node | string)[] = [];
+  let at = 0;
+  for (const match of text.matchAll(LINK)) {
+    const href = safeHref(match[0]);
+    if (href === undefined) continue;
+    parts.push(
+      text.slice(at, match.index),
+      h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, match[0]),
+    );
+    at = match.index + match[0].length;
+  }
+  parts.push(text.slice(at));
+  return parts.filter((part) => part !== '');
+}
+
+function safeHref(address: string): string | undefined {
+  try {
+    const url = new URL(address);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Text for screen readers only. */
 export function srOnly(text: string): HTMLSpanElement {
   return h('span', { class: 'sr-only' }, text);

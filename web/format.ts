@@ -11,6 +11,11 @@ export function clockTime(time: number): string {
   return new Date(time).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
 
+/** "Monday 3 March 2025 at 14:05": a message's full time, shown on hover. */
+export function fullTime(time: number): string {
+  return new Date(time).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
+}
+
 /** "Today", "Yesterday", "Monday", "3 March 2025": for separators between days. */
 export function dayLabel(time: number, now = Date.now()): string {
   const days = Math.round((startOfDay(now) - startOfDay(time)) / DAY_MS);

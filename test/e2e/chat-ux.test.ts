@@ -197,6 +197,48 @@ describe('the web client, reading and writing comfortably', () => {
     expect(pageErrors).toEqual([]);
     await Promise.all([pContext.close(), qContext.close()]);
   });
+
+  it('puts the time beside short messages, groups a sender’s messages, and makes links safe to open', async () => {
+    const rContext = await newUser();
+    const sContext = await newUser(DESKTOP);
+    const r = await signIn(rContext, 'rosa');
+    const s = await signIn(sContext, 'sam');
+    await startChat(r, 'sam');
+    await send(r, 'ok');
+    await send(r, 'Read https://example.com/page?q=1. and javascript:alert(1) too');
+    await openConversation(s, 'rosa');
+    await waitForMessage(s, 'javascript:alert(1)');
+
+    // "ok" and its time share one line: the bubble is one line high.
+    const ok = s.locator('.msg.theirs', { hasText: /^rosa: ok/ }).locator('.bubble');
+    const lineHeight = await ok.evaluate((element) =>
+      Number.parseFloat(getComputedStyle(element).lineHeight),
+    );
+    const box = await ok.boundingBox();
+    expect(box?.height).toBeLessThan(lineHeight * 2);
+    expect(await s.locator('.msg.theirs.grouped').count()).toBe(1);
+    expect(await ok.getAttribute('title')).toMatch(/\d{4}/);
+
+    const links = s.locator('.msg-text a');
+    expect(await links.count()).toBe(1);
+    expect(await links.getAttribute('href')).toBe('https://example.com/page?q=1');
+    expect(await links.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await links.getAttribute('target')).toBe('_blank');
+    // Opened, it gets neither a handle on this page nor a referrer.
+    const referers: (string | undefined)[] = [];
+    await sContext.route('https://example.com/**', (route) => {
+      referers.push(route.request().headers().referer);
+      return route.fulfill({ contentType: 'text/html', body: '<p>Example</p>' });
+    });
+    const [opened] = await Promise.all([sContext.waitForEvent('page'), links.click()]);
+    await opened.waitForLoadState();
+    expect(await opened.evaluate(() => window.opener)).toBeNull();
+    expect(referers).toEqual([undefined]);
+    await opened.close();
+    await screenshot(s, 'density-and-links');
+    expect(pageErrors).toEqual([]);
+    await Promise.all([rContext.close(), sContext.close()]);
+  });
 });
 
 /** The message is at least partly inside the visible part of the message log. */
