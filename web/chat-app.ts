@@ -127,6 +127,7 @@ export class ChatApp implements ChatHost, ListHost {
     for (const { messageId, to, text } of loadOutbox(this.userId)) this.send(to, text, messageId);
     this.renderList();
     this.route();
+    if (!this.chat) this.list.focusHeading();
     client.connect().catch(() => {
       // Rejects only when closed before the first connection, which signOut() reports itself.
     });

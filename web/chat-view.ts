@@ -230,7 +230,7 @@ export class ChatView {
         { class: 'bar chat-bar' },
         back,
         avatar(peer),
-        h('div', { class: 'who' }, h('h2', { id: 'chat-title' }, peer), this.presence),
+        h('div', { class: 'who' }, h('h1', { id: 'chat-title' }, peer), this.presence),
         remove,
       ),
       h('div', { class: 'log-frame' }, this.log, this.jump),

@@ -83,6 +83,7 @@ export class ConversationList {
     });
 
     this.list = h('ul', { class: 'conversations', 'aria-label': 'Conversations' });
+    this.list.addEventListener('keydown', (event) => this.onArrow(event));
     this.empty = h('p', { class: 'empty' }, 'No conversations yet. Start one above with someone’s username.');
     this.more = h('button', { type: 'button', class: 'link more', hidden: true }, 'Show older conversations');
     this.more.addEventListener('click', () => host.loadMore());
@@ -92,7 +93,7 @@ export class ConversationList {
       h(
         'header',
         { class: 'bar' },
-        h('h1', { id: 'list-title' }, 'Chats'),
+        h('h1', { id: 'list-title', tabindex: -1 }, 'Chats'),
         h('p', { class: 'me' }, srOnly('Signed in as '), h('span', { class: 'me-name' }, host.userId)),
         signOut,
       ),
@@ -110,6 +111,30 @@ export class ConversationList {
     this.empty.hidden = items.length > 0;
     this.more.hidden = !hasMore;
     if (focused) this.focus(focused);
+  }
+
+  /** Where focus goes after signing in: the screen's heading, read out first. */
+  focusHeading(): void {
+    this.element.querySelector<HTMLElement>('#list-title')?.focus();
+  }
+
+  /** Up and Down move between conversations, Home and End to the first and last. */
+  private onArrow(event: KeyboardEvent): void {
+    const buttons = [...this.list.querySelectorAll<HTMLElement>('.conversation')];
+    const at = buttons.indexOf(document.activeElement as HTMLElement);
+    const to =
+      event.key === 'ArrowDown'
+        ? Math.min(at + 1, buttons.length - 1)
+        : event.key === 'ArrowUp'
+          ? Math.max(at - 1, 0)
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? buttons.length - 1
+              : undefined;
+    if (to === undefined || at < 0) return;
+    event.preventDefault();
+    buttons[to]?.focus();
   }
 
   focus(conversationId: string): void {
