@@ -1,9 +1,9 @@
 import { updateSettings } from '../core/settings';
-import { userStoreFromEnv } from './wiring/environment';
+import { notifierFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
 import { actionHandler } from './wiring/route';
 
-const deps = { users: userStoreFromEnv() };
+const deps = { users: userStoreFromEnv(), notifier: notifierFromEnv(), clock: systemClock };
 
 export const handler = actionHandler('updateSettings', (frame, caller) =>
-  updateSettings(deps, caller.userId, frame),
+  updateSettings(deps, caller, frame),
 );

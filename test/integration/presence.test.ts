@@ -104,6 +104,22 @@ describe('settings', () => {
   });
 });
 
+describe('settings across devices', () => {
+  it('pushes a change to the user’s other connections, and a read to none', async () => {
+    const phone = await open('twodev', 'phone');
+    const laptop = await open('twodev', 'laptop');
+    await phone.request({ action: 'updateSettings' });
+    await phone.request({ action: 'updateSettings', lastSeenVisibility: 'nobody' });
+    const pushed = await laptop.next((frame) => frame.type === 'settings');
+    expect(pushed).toEqual({ type: 'settings', readReceipts: true, lastSeenVisibility: 'nobody' });
+    // The read that came first pushed nothing: the only settings event the laptop got is the change.
+    expect(laptop.received.filter((frame) => frame.type === 'settings')).toHaveLength(1);
+    expect(
+      phone.received.filter((frame) => frame.type === 'settings' && frame.requestId === undefined),
+    ).toEqual([]);
+  });
+});
+
 describe('presence on connect and disconnect', () => {
   it('tells a watcher when a user comes online and goes offline, with last seen at the disconnect', async () => {
     await signUp('tina');
