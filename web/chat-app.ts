@@ -19,8 +19,10 @@ import { lastSeen } from './format';
 import type { MediaSend } from './media-composer';
 import { MediaSources } from './media-sources';
 import { mediaSummary, showProgress } from './media-view';
+import { Notifier } from './notifier';
 import { forgetSaved, loadOutbox, saveDraft, saveOutbox } from './saved';
 import { deviceId, type Session, SignInRequired } from './session';
+import { SettingsView } from './settings-view';
 
 interface Entry {
   conversationId: string;
@@ -60,6 +62,8 @@ export class ChatApp implements ChatHost, ListHost {
   private countdown: ReturnType<typeof setInterval> | undefined;
   private readonly cleanups: (() => void)[] = [];
   private openedFromList = false;
+  private readonly notifier: Notifier;
+  private settings: SettingsView | undefined;
 
   constructor(
     root: HTMLElement,
@@ -77,6 +81,7 @@ export class ChatApp implements ChatHost, ListHost {
       upload: xhrUploader(XMLHttpRequest),
     });
     this.media = new MediaSources(this.client, (conversationId) => this.refreshConversation(conversationId));
+    this.notifier = new Notifier((peer) => this.open(peer));
     this.list = new ConversationList(this);
     this.placeholder = h(
       'section',
@@ -105,6 +110,9 @@ export class ChatApp implements ChatHost, ListHost {
         this.chat?.renderHeader();
       }),
       client.on('typing', (event) => this.onTyping(event.conversationId, event.state)),
+      client.on('settings', (settings) => {
+        if (settings.requestId === undefined && this.settings?.isOpen) this.settings.show(settings);
+      }),
       client.on('upload', (event) => {
         if (this.chat?.conversationId === event.conversationId)
           showProgress(this.chat.element, event.messageId, event);
@@ -217,6 +225,34 @@ export class ChatApp implements ChatHost, ListHost {
     this.renderList();
   }
 
+  openSettings(): void {
+    this.settings = new SettingsView(this.client, this.notifier);
+    this.settings.open();
+  }
+
+  /** After the user's first message: they are engaged, and a prompt now makes sense to them. */
+  private offerNotifications(): void {
+    if (!this.notifier.shouldOffer) return;
+    const yes = h('button', { type: 'button', class: 'primary' }, 'Turn on');
+    const no = h('button', { type: 'button', class: 'ghost' }, 'Not now');
+    const offer = h(
+      'div',
+      { class: 'offer', role: 'region', 'aria-label': 'Notifications' },
+      h('p', {}, 'Get a notification when a message arrives?'),
+      yes,
+      no,
+    );
+    yes.addEventListener('click', () => {
+      offer.remove();
+      void this.notifier.ask();
+    });
+    no.addEventListener('click', () => {
+      offer.remove();
+      this.notifier.decline();
+    });
+    this.list.showOffer(offer);
+  }
+
   loadMore(): void {
     if (this.nextCursor) void this.loadConversations(this.nextCursor);
   }
@@ -225,6 +261,7 @@ export class ChatApp implements ChatHost, ListHost {
     const conversationId = conversationIdOf(this.userId, peer);
     const message = { messageId, conversationId, to: peer, text, queuedAt: Date.now() };
     this.ensureEntry(conversationId);
+    this.offerNotifications();
     this.client.sendMessage(peer, text, message.messageId).catch((error: unknown) => {
       if (error instanceof ChatClientError && error.code === 'CLOSED') return;
       // No such user: no row stays in the list for them; the chat shows why the message did not go.
@@ -414,7 +451,17 @@ export class ChatApp implements ChatHost, ListHost {
   private onStored(conversationId: string, messages: ChatMessage[]): void {
     const entry = this.ensureEntry(conversationId);
     const newest = messages.at(-1);
-    if (newest && newest.seq > (entry.lastMessage?.seq ?? 0)) entry.lastMessage = newest;
+    if (newest && newest.seq > (entry.lastMessage?.seq ?? 0)) {
+      entry.lastMessage = newest;
+      // A new message from the peer, not read on another device and not on screen here.
+      const unseen = newest.seq > this.client.store.seenUpTo(conversationId);
+      if (newest.from === entry.peer && unseen && !this.viewing(conversationId)) {
+        this.notifier.incoming(
+          entry.peer,
+          newest.media ? mediaSummary(newest.media, newest.text) : newest.text,
+        );
+      }
+    }
     if (messages.some((message) => message.from === entry.peer)) this.onTyping(conversationId, 'stopped');
     if (!this.presence.has(entry.peer) && this.client.state === 'open') {
       this.client.getPresence([entry.peer]).catch((error: unknown) => this.notify(error));
@@ -488,8 +535,7 @@ export class ChatApp implements ChatHost, ListHost {
         };
       });
     this.list.render(items, this.nextCursor !== null, this.chat?.conversationId);
-    const unread = items.reduce((sum, item) => sum + item.unread, 0);
-    document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+    this.notifier.showUnread(items.reduce((sum, item) => sum + item.unread, 0));
   }
 
   /** Shows the conversation the URL names, or the list alone. */

@@ -26,6 +26,7 @@ export interface ListHost {
    */
   startConversation(username: string, anyway: boolean): Promise<StartProblem | undefined>;
   signOut(): void;
+  openSettings(): void;
   loadMore(): void;
 }
 
@@ -36,10 +37,14 @@ export class ConversationList {
   private readonly empty: HTMLElement;
   private readonly more: HTMLButtonElement;
   private selected: string | undefined;
+  private readonly offer: HTMLElement;
 
   constructor(private readonly host: ListHost) {
     const signOut = h('button', { type: 'button', class: 'ghost' }, 'Sign out');
     signOut.addEventListener('click', () => host.signOut());
+    const settings = h('button', { type: 'button', class: 'ghost' }, 'Settings');
+    settings.addEventListener('click', () => host.openSettings());
+    this.offer = h('div', { class: 'offer-slot' });
 
     const input = h('input', {
       id: 'new-peer',
@@ -95,8 +100,10 @@ export class ConversationList {
         { class: 'bar' },
         h('h1', { id: 'list-title', tabindex: -1 }, 'Chats'),
         h('p', { class: 'me' }, srOnly('Signed in as '), h('span', { class: 'me-name' }, host.userId)),
+        settings,
         signOut,
       ),
+      this.offer,
       form,
       h('div', { class: 'scroll' }, this.list, this.empty, this.more),
     );
@@ -111,6 +118,10 @@ export class ConversationList {
     this.empty.hidden = items.length > 0;
     this.more.hidden = !hasMore;
     if (focused) this.focus(focused);
+  }
+
+  showOffer(element: HTMLElement): void {
+    this.offer.replaceChildren(element);
   }
 
   /** Where focus goes after signing in: the screen's heading, read out first. */

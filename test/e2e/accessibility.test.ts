@@ -92,6 +92,14 @@ describe('accessibility (axe-core) of every screen, light and dark, phone and de
       found.push(...(await scan(page, size, 'delete-dialog')));
       await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 
+      // Back in the list, after a first message: the notifications offer, then the settings.
+      await page.keyboard.press('Escape');
+      await page.getByRole('region', { name: 'Notifications' }).waitFor();
+      found.push(...(await scan(page, size, 'list-offer')));
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await expect.poll(() => page.getByLabel('Read receipts').isEnabled()).toBe(true);
+      found.push(...(await scan(page, size, 'settings')));
+
       expect(found).toEqual([]);
       expect(pageErrors).toEqual([]);
       await Promise.all(contexts.map((context) => context.close()));

@@ -239,6 +239,68 @@ describe('the web client, reading and writing comfortably', () => {
     expect(pageErrors).toEqual([]);
     await Promise.all([rContext.close(), sContext.close()]);
   });
+
+  it('notifies of a message in a chat not in view, with the count in the title and on the icon', async () => {
+    const tContext = await newUser(DESKTOP);
+    await tContext.grantPermissions(['notifications']);
+    // Records the notifications the page shows (Chromium shows them outside the page).
+    await tContext.addInitScript(() => {
+      const shown: string[] = [];
+      Object.assign(window, { shownNotifications: shown });
+      const Native = window.Notification;
+      window.Notification = class extends Native {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push(`${title}: ${options?.body ?? ''}`);
+        }
+      };
+    });
+    const uContext = await newUser();
+    const vContext = await newUser();
+    const t = await signIn(tContext, 'tara');
+    const u = await signIn(uContext, 'umar');
+    const v = await signIn(vContext, 'vera');
+    await startChat(t, 'umar');
+    await startChat(u, 'tara');
+    await startChat(v, 'tara');
+    await send(v, 'Are you free tonight?');
+    const shown = () =>
+      t.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications);
+    await expect.poll(shown).toEqual(['vera: Are you free tonight?']);
+    await expect.poll(() => t.title()).toBe('(1) Chat');
+    expect(await t.locator('link[rel="icon"]').getAttribute('href')).toMatch(/^data:image\/png;base64,/);
+    // A message in the chat on screen makes no notification: the next one shown is vera's second.
+    await send(u, 'In view');
+    await waitForMessage(t, 'In view');
+    await send(v, 'Second one');
+    await expect.poll(shown).toEqual(['vera: Are you free tonight?', 'vera: Second one']);
+    expect(pageErrors).toEqual([]);
+    await Promise.all([tContext.close(), uContext.close(), vContext.close()]);
+  });
+
+  it('changes settings, and the change reaches the user’s other device', async () => {
+    const phoneContext = await newUser();
+    const laptopContext = await newUser(DESKTOP);
+    const phone = await signIn(phoneContext, 'wren');
+    const laptop = await signIn(laptopContext, 'wren');
+    for (const page of [phone, laptop]) {
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.getByLabel('Read receipts').waitFor();
+      await expect.poll(() => page.getByLabel('Read receipts').isEnabled()).toBe(true);
+    }
+    expect(await laptop.getByLabel('Read receipts').isChecked()).toBe(true);
+    await phone.getByLabel('Read receipts').uncheck();
+    await phone.getByLabel('Who sees when I am online').selectOption('nobody');
+    await expect.poll(() => laptop.getByLabel('Read receipts').isChecked()).toBe(false);
+    await expect.poll(() => laptop.getByLabel('Who sees when I am online').inputValue()).toBe('nobody');
+    await screenshot(phone, 'settings-phone');
+    await screenshot(laptop, 'settings-desktop');
+    await phone.getByLabel('Play a sound for new messages').uncheck();
+    await phone.getByRole('button', { name: 'Done' }).click();
+    expect(await phone.evaluate(() => localStorage.getItem('chat.muted'))).toBe('true');
+    expect(pageErrors).toEqual([]);
+    await Promise.all([phoneContext.close(), laptopContext.close()]);
+  });
 });
 
 /** The message is at least partly inside the visible part of the message log. */
