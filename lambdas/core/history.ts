@@ -70,9 +70,17 @@ export async function getMessages(
     ...replyTo(frame.requestId),
     conversationId: frame.conversationId,
   };
-  if (!head) return { ...base, messages: [], hasMore: false, peerReceipts: { delivered: 0, seen: null } };
-
   const showSeen = seenVisible(me?.profile, them?.profile);
+  // No conversation yet: nothing delivered or seen, and `null` still means only "read receipts off",
+  // so that a client can rely on it (a reply implies "seen" where receipts are on).
+  if (!head) {
+    return {
+      ...base,
+      messages: [],
+      hasMore: false,
+      peerReceipts: { delivered: 0, seen: showSeen ? 0 : null },
+    };
+  }
   const mine = head[side];
   const theirs = head[side === 'lo' ? 'hi' : 'lo'];
   const page = await deps.messages.page({

@@ -128,6 +128,14 @@ describe('message status', () => {
 });
 
 describe('read receipts off', () => {
+  it('answers a conversation with no messages yet with seen 0, or null only when receipts are off', async () => {
+    const [fay, gus] = await Promise.all([open('fay', 'f1'), open('gus', 'g1')]);
+    const empty = () => fay.request({ action: 'getMessages', conversationId: 'fay:gus' });
+    expect((await empty()).peerReceipts).toEqual({ delivered: 0, seen: 0 });
+    await gus.request({ action: 'updateSettings', readReceipts: false });
+    expect((await empty()).peerReceipts).toEqual({ delivered: 0, seen: null });
+  });
+
   it('hides seen both ways while delivered still works', async () => {
     const [dan, eve] = await Promise.all([open('dan', 'd1'), open('eve', 'e1')]);
     await sendMany(dan, 'eve', 2, (i) => `d${i}`, 1);
