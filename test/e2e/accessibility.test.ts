@@ -10,6 +10,7 @@ import {
   startChat,
   useBrowserApp,
   waitForMessage,
+  waitForStatus,
 } from '../support/browser';
 
 const app = useBrowserApp();
@@ -84,7 +85,7 @@ describe('accessibility (axe-core) of every screen, light and dark, phone and de
       await waitForMessage(page, 'And a third');
       await page.locator('.unread-divider').waitFor();
       await send(page, 'A reply');
-      await page.locator('.msg.mine', { hasText: 'A reply' }).waitFor();
+      await page.locator('.msg.mine:not([data-status="pending"])', { hasText: 'A reply' }).waitFor();
       found.push(...(await scan(page, size, 'chat')));
 
       await page.getByRole('button', { name: `Delete chat with ${peer}` }).click();
