@@ -10,7 +10,6 @@ import {
   startChat,
   useBrowserApp,
   waitForMessage,
-  waitForStatus,
 } from '../support/browser';
 
 const app = useBrowserApp();
