@@ -112,6 +112,7 @@ const REPLY_TYPES = {
   hideConversation: 'ok',
   requestUpload: 'uploadSlot',
   getMediaUrl: 'mediaUrl',
+  signOutEverywhere: 'ok',
 } as const satisfies Partial<Record<ClientAction, ServerEventType>>;
 export type RequestAction = keyof typeof REPLY_TYPES;
 export type ReplyOf<A extends RequestAction> = EventOf<(typeof REPLY_TYPES)[A]>;
@@ -373,6 +374,11 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   hideConversation(conversationId: string): Promise<ReplyOf<'hideConversation'>> {
     return this.request('hideConversation', { conversationId });
+  }
+
+  /** Ends every session of this user; the server then closes every connection, this one included. */
+  signOutEverywhere(): Promise<ReplyOf<'signOutEverywhere'>> {
+    return this.request('signOutEverywhere', {});
   }
 
   /** Sends one frame and resolves with its reply; rejects with the server's error code, or TIMEOUT / DISCONNECTED. */

@@ -226,7 +226,7 @@ export class ChatApp implements ChatHost, ListHost {
   }
 
   openSettings(): void {
-    this.settings = new SettingsView(this.client, this.notifier);
+    this.settings = new SettingsView(this.client, this.notifier, () => this.signOut());
     this.settings.open();
   }
 

@@ -26,6 +26,8 @@ export class SettingsView {
   constructor(
     private readonly client: ChatClient,
     private readonly notifier: Notifier,
+    /** Signs this browser out once the server ended every session. */
+    signedOutEverywhere: () => void,
   ) {
     this.receipts = h('input', { type: 'checkbox', id: 'setting-receipts', disabled: true });
     this.lastSeen = h(
@@ -37,6 +39,20 @@ export class SettingsView {
     this.notifications = h('div', { class: 'setting-notifications' });
     this.error = h('p', { class: 'form-error', role: 'alert' });
     const done = h('button', { type: 'submit', class: 'primary' }, 'Done');
+    const everywhere = h('button', { type: 'button', class: 'ghost danger-text' }, 'Sign out everywhere');
+    everywhere.addEventListener('click', () => {
+      everywhere.disabled = true;
+      this.client.signOutEverywhere().then(
+        () => {
+          this.dialog.close();
+          signedOutEverywhere();
+        },
+        (error: unknown) => {
+          everywhere.disabled = false;
+          this.error.textContent = `You are still signed in elsewhere. ${describeError(error)}`;
+        },
+      );
+    });
     this.dialog = h(
       'dialog',
       { class: 'sheet settings', 'aria-labelledby': 'settings-title' },
@@ -70,6 +86,13 @@ export class SettingsView {
           h('label', { for: 'setting-sound' }, 'Play a sound for new messages'),
         ),
         this.notifications,
+        h('h3', {}, 'Account'),
+        h(
+          'div',
+          { class: 'setting column' },
+          everywhere,
+          h('p', { class: 'hint' }, 'Ends the sessions on all your devices, this one included.'),
+        ),
         this.error,
         h('div', { class: 'row' }, done),
       ),

@@ -310,6 +310,12 @@ describe('the web client, reading and writing comfortably', () => {
     await phone.getByLabel('Play a sound for new messages').uncheck();
     await phone.getByRole('button', { name: 'Done' }).click();
     expect(await phone.evaluate(() => localStorage.getItem('chat.muted'))).toBe('true');
+
+    // Sign out everywhere: the server ends every session and this browser returns to the sign-in screen.
+    await phone.getByRole('button', { name: 'Settings' }).click();
+    await phone.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await phone.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await phone.evaluate(() => localStorage.getItem('chat.session'))).toBeNull();
     expect(pageErrors).toEqual([]);
     await Promise.all([phoneContext.close(), laptopContext.close()]);
   });
