@@ -1,17 +1,15 @@
 import type { UploadProgress } from '../client/media';
 import type { MediaKind } from '../contract/media';
+import type { MediaAttachment } from '../contract/protocol/frames';
 import { h, icon } from './dom';
 import { formatDuration, formatSize, knownDuration } from './media-files';
 
 /** A message's media as a row shows it, whether it was received, is uploading or failed. */
-export interface ShownMedia {
-  kind: MediaKind;
-  size: number;
-  fileName?: string;
-  width?: number;
-  height?: number;
-  durationMs?: number;
-  preview?: string;
+export interface ShownMedia
+  extends Pick<
+    MediaAttachment,
+    'kind' | 'size' | 'fileName' | 'width' | 'height' | 'durationMs' | 'preview'
+  > {
   /** What to load now: a download URL or a local blob: URL; undefined while a fresh URL is fetched. */
   src?: string;
   /** The URL failed to load, even after a fresh one: offer to try again. */
