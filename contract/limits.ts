@@ -59,6 +59,8 @@ export const LIMITS = {
   maxPreviewLength: 6 * 1024,
   /** Characters of an uploaded file's name. */
   maxFileNameLength: 200,
+  /** API Gateway: new connections per second per account and region (a raisable quota). */
+  newConnectionsPerSecond: 500,
   /** Stage throttling. */
   throttlingRateLimit: 1000,
   throttlingBurstLimit: 2000,

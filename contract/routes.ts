@@ -1,33 +1,48 @@
-import type { TableName } from './tables';
+import { ENV } from './environment';
+import { TABLES, type TableName } from './tables';
 
 /**
- * The WebSocket API, defined once: every Lambda function, what it may touch, and which route invokes it.
- * The CDK stack creates one function, one integration and one route per entry; the local runtime
- * dispatches frames with the same table.
+ * The WebSocket API, defined once: every Lambda function, exactly what it may call, and which route
+ * invokes it. The CDK stack builds one function, its IAM policy, one integration and one route per
+ * entry; the local runtime dispatches frames with the same table and refuses every call a function's
+ * entry does not grant (local/permissions.ts), so a missing grant fails locally as it would on AWS.
  */
-export type TableAccess = 'read' | 'write' | 'readWrite';
+
+/** DynamoDB operations, each the IAM action `dynamodb:<name>`. */
+export type DynamoAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+
+export interface TableGrant {
+  /** Operations on the table itself. */
+  readonly actions: readonly DynamoAction[];
+  /** Secondary indexes it queries: `dynamodb:Query` on `<table ARN>/index/<name>`, and nothing else there. */
+  readonly queryIndexes?: readonly string[];
+}
+
+/** Methods of the `@connections` API, each `execute-api:ManageConnections` on `<stage>/<METHOD>/@connections/*`. */
+export type ConnectionsMethod = 'POST' | 'GET' | 'DELETE';
 
 /**
  * What a function does with the media bucket. `upload`: presigns POSTs into staging/. `verify`: reads
- * uploads in staging/ and copies them to media/. `download`: presigns GETs of media/.
+ * uploads in staging/ and copies them to media/. `download`: presigns GETs of media/. Each names exact
+ * S3 actions on one key prefix (lib/media-bucket.ts, MEDIA_GRANTS).
  */
 export type MediaAccess = 'upload' | 'verify' | 'download';
 
 export interface FunctionDefinition {
   /** Module under lambdas/handlers/ that exports `handler`. */
   readonly entry: string;
-  readonly tables: Partial<Record<TableName, TableAccess>>;
-  /**
-   * Posts to, reads or deletes connections through the @connections API. Every function behind an
-   * action route does: a frame after the connection's token expired closes the connection (DELETE).
-   */
-  readonly manageConnections: boolean;
+  readonly tables: Partial<Record<TableName, TableGrant>>;
+  /** The `@connections` methods it calls; with any, it is given the API's endpoint. */
+  readonly connections?: readonly ConnectionsMethod[];
   /** Signs users out at the identity provider (Cognito AdminUserGlobalSignOut). */
   readonly globalSignOut?: boolean;
   readonly media?: readonly MediaAccess[];
   /** Functions it starts asynchronously; each one's name reaches it in `functionNameEnvVar(name)`. */
   readonly invokes?: readonly string[];
-  /** Lambda timeout; API Gateway stops waiting after 29 s anyway, so only asynchronous work runs longer. */
+  /**
+   * Lambda timeout. Routes get DEFAULT_TIMEOUT_SECONDS, well below API Gateway's 29 s, so a stuck call
+   * fails visibly; only asynchronous work runs longer.
+   */
   readonly timeoutSeconds?: number;
   /**
    * Reserved concurrency: a cap (and a guarantee) for functions a flood could run many copies of, so
@@ -36,76 +51,133 @@ export interface FunctionDefinition {
   readonly reservedConcurrency?: number;
 }
 
+/** A function's timeout when its entry names none. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+export function timeoutSecondsOf(definition: FunctionDefinition): number {
+  return definition.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+}
+
 /** The environment variable that carries a function's deployed name to the functions that invoke it. */
 export function functionNameEnvVar(name: string): string {
   return `CHAT_${name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}_FUNCTION`;
 }
 
+/**
+ * A push through `@connections` removes a connection found gone (DeleteItem, then UpdateItem of the
+ * profile), so every function that posts to users' connections writes that much of the users table.
+ */
+const REMOVES_GONE: readonly DynamoAction[] = ['DeleteItem', 'UpdateItem'];
+/** Announcing presence reads both people's conversations (by either side's index) and the watchers. */
+const ANNOUNCES_PRESENCE = {
+  users: ['GetItem', 'BatchGetItem', 'Query', ...REMOVES_GONE],
+  conversations: { actions: ['GetItem'], queryIndexes: ['byUserLo', 'byUserHi'] },
+} as const satisfies { users: readonly DynamoAction[]; conversations: TableGrant };
+
+/**
+ * Every action route: a frame after the connection's token expired is answered (POST) and the
+ * connection closed (DELETE), in the route adapter (lambdas/handlers/wiring/route.ts).
+ */
+const ACTION_ROUTE: readonly ConnectionsMethod[] = ['POST', 'DELETE'];
+
 export const FUNCTIONS = {
-  authorizer: { entry: 'authorizer', tables: {}, manageConnections: false },
+  authorizer: { entry: 'authorizer', tables: {} },
   /** Registers the connection; the drain it starts tells contacts when the user comes online. */
-  connect: { entry: 'connect', tables: { users: 'readWrite' }, manageConnections: false, invokes: ['drain'] },
+  connect: {
+    entry: 'connect',
+    tables: { users: { actions: ['GetItem', 'PutItem', 'UpdateItem'] } },
+    invokes: ['drain'],
+  },
   /** disconnect, heartbeat and sweeper tell contacts and watchers when a user goes or comes back. */
   disconnect: {
     entry: 'disconnect',
-    tables: { users: 'readWrite', conversations: 'read' },
-    manageConnections: true,
+    tables: { users: { actions: ANNOUNCES_PRESENCE.users }, conversations: ANNOUNCES_PRESENCE.conversations },
+    connections: ['POST'],
   },
-  fallback: { entry: 'fallback', tables: {}, manageConnections: false },
+  fallback: { entry: 'fallback', tables: {} },
   sendMessage: {
     entry: 'send-message',
-    tables: { users: 'readWrite', messages: 'readWrite', conversations: 'readWrite' },
-    manageConnections: true,
+    tables: {
+      // GetItem and UpdateItem also read and claim the upload slot of a media message; UpdateItem counts
+      // the frame against the rate limits.
+      users: { actions: ['GetItem', 'BatchGetItem', ...REMOVES_GONE] },
+      messages: { actions: ['Query', 'PutItem'], queryIndexes: ['byMessageId'] },
+      conversations: { actions: ['UpdateItem'] },
+    },
+    connections: ACTION_ROUTE,
     media: ['verify', 'download'],
   },
   /** Hands out upload slots; the slot records live in the uploader's partition of the users table. */
   requestUpload: {
     entry: 'request-upload',
-    tables: { users: 'readWrite' },
-    manageConnections: true,
+    // PutItem stores the slot; UpdateItem counts the frame against the rate limits.
+    tables: { users: { actions: ['PutItem', 'UpdateItem'] } },
+    connections: ACTION_ROUTE,
     media: ['upload'],
   },
   getMediaUrl: {
     entry: 'get-media-url',
-    tables: { conversations: 'read', messages: 'read' },
-    manageConnections: true,
+    tables: { conversations: { actions: ['GetItem'] }, messages: { actions: ['Query'] } },
+    connections: ACTION_ROUTE,
     media: ['download'],
   },
   heartbeat: {
     entry: 'heartbeat',
-    tables: { users: 'readWrite', conversations: 'read' },
-    manageConnections: true,
+    tables: {
+      users: { actions: ['PutItem', ...ANNOUNCES_PRESENCE.users] },
+      conversations: ANNOUNCES_PRESENCE.conversations,
+    },
+    connections: ACTION_ROUTE,
     invokes: ['drain'],
   },
   receipt: {
     entry: 'receipt',
-    tables: { users: 'readWrite', conversations: 'readWrite' },
-    manageConnections: true,
+    tables: {
+      users: { actions: ['BatchGetItem', ...REMOVES_GONE] },
+      conversations: { actions: ['GetItem', 'UpdateItem'] },
+    },
+    connections: ACTION_ROUTE,
   },
   getMessages: {
     entry: 'get-messages',
-    tables: { users: 'read', conversations: 'read', messages: 'read' },
-    manageConnections: true,
+    tables: {
+      users: { actions: ['BatchGetItem'] },
+      conversations: { actions: ['GetItem'] },
+      messages: { actions: ['Query'] },
+    },
+    connections: ACTION_ROUTE,
     media: ['download'],
   },
   listConversations: {
     entry: 'list-conversations',
-    tables: { users: 'read', conversations: 'read' },
-    manageConnections: true,
+    tables: {
+      users: { actions: ['BatchGetItem'] },
+      conversations: { actions: [], queryIndexes: ['byUserLo', 'byUserHi'] },
+    },
+    connections: ACTION_ROUTE,
     media: ['download'],
   },
   hideConversation: {
     entry: 'hide-conversation',
-    tables: { conversations: 'readWrite' },
-    manageConnections: true,
+    tables: { conversations: { actions: ['UpdateItem'] } },
+    connections: ACTION_ROUTE,
   },
   /** Counts its frames (rate limit) and coalesces syncs per device in the users table. */
-  sync: { entry: 'sync', tables: { users: 'readWrite' }, manageConnections: true, invokes: ['drain'] },
+  sync: {
+    entry: 'sync',
+    tables: { users: { actions: ['PutItem', 'UpdateItem'] } },
+    connections: ACTION_ROUTE,
+    invokes: ['drain'],
+  },
   /** Delivers what a device has not acknowledged; started after $connect returns, or by `sync`. */
   drain: {
     entry: 'drain',
-    tables: { users: 'readWrite', conversations: 'read', messages: 'read' },
-    manageConnections: true,
+    tables: {
+      users: { actions: ['PutItem', ...ANNOUNCES_PRESENCE.users] },
+      conversations: { actions: ['GetItem', 'BatchGetItem'], queryIndexes: ['byUserLo', 'byUserHi'] },
+      messages: { actions: ['Query'] },
+    },
+    connections: ['POST'],
     media: ['download'],
     timeoutSeconds: 300,
     // Every connect starts one; asynchronous invocations beyond the cap wait in Lambda's queue.
@@ -113,37 +185,65 @@ export const FUNCTIONS = {
   },
   getPresence: {
     entry: 'get-presence',
-    tables: { users: 'readWrite', conversations: 'read' },
-    manageConnections: true,
+    tables: {
+      users: { actions: ['BatchGetItem', 'PutItem', 'UpdateItem'] },
+      conversations: { actions: ['GetItem'] },
+    },
+    connections: ACTION_ROUTE,
     reservedConcurrency: 20,
   },
-  /** Writes only its rate-limit counter. */
+  /** Reads both people (blocks, connections) and counts its frames; pushes may remove gone connections. */
   typing: {
     entry: 'typing',
-    tables: { users: 'readWrite' },
-    manageConnections: true,
+    tables: { users: { actions: ['BatchGetItem', ...REMOVES_GONE] } },
+    connections: ACTION_ROUTE,
     reservedConcurrency: 20,
   },
-  updateSettings: { entry: 'update-settings', tables: { users: 'readWrite' }, manageConnections: true },
+  updateSettings: {
+    entry: 'update-settings',
+    tables: { users: { actions: ['GetItem', 'UpdateItem'] } },
+    connections: ACTION_ROUTE,
+  },
   /** Block and unblock change the caller's own profile only. */
-  block: { entry: 'block', tables: { users: 'readWrite' }, manageConnections: true },
-  unblock: { entry: 'unblock', tables: { users: 'readWrite' }, manageConnections: true },
+  block: { entry: 'block', tables: { users: { actions: ['UpdateItem'] } }, connections: ACTION_ROUTE },
+  unblock: { entry: 'unblock', tables: { users: { actions: ['UpdateItem'] } }, connections: ACTION_ROUTE },
   /** Ends every session of the caller: refresh tokens revoked, older tokens refused, connections closed. */
   signOutEverywhere: {
     entry: 'sign-out-everywhere',
-    tables: { users: 'readWrite' },
-    manageConnections: true,
+    tables: { users: { actions: ['GetItem', 'UpdateItem', 'DeleteItem'] } },
+    connections: ACTION_ROUTE,
     globalSignOut: true,
   },
   /** Takes away connections whose heartbeats lapsed without a `$disconnect`; run by SCHEDULES. */
   sweeper: {
     entry: 'sweeper',
-    tables: { users: 'readWrite', conversations: 'read' },
-    manageConnections: true,
+    tables: {
+      users: { actions: ANNOUNCES_PRESENCE.users, queryIndexes: ['byExpiry'] },
+      conversations: ANNOUNCES_PRESENCE.conversations,
+    },
+    connections: ['POST', 'DELETE'],
   },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
+
+/**
+ * The variables a function is configured with, derived from its entry alone: its service name and log
+ * level (every function), the names of the tables it may use, the `@connections` endpoint if it calls it, the bucket, the functions it invokes, and the
+ * token settings for the authorizer. The CDK stack sets exactly these (test/cdk/chat-stack.test.ts),
+ * and the local runtime gives each function these and no others.
+ */
+export function environmentNames(name: FunctionName): string[] {
+  const definition: FunctionDefinition = FUNCTIONS[name];
+  const names: string[] = [ENV.serviceName, ENV.logLevel];
+  names.push(...TABLES.filter((table) => definition.tables[table.name]).map((table) => table.envVar));
+  if ((definition.connections ?? []).length > 0) names.push(ENV.connectionsEndpoint);
+  if (definition.media) names.push(ENV.mediaBucket);
+  if (definition.globalSignOut) names.push(ENV.userPoolId);
+  for (const target of definition.invokes ?? []) names.push(functionNameEnvVar(target));
+  if (name === AUTHORIZER.function) names.push(ENV.jwtIssuer, ENV.jwtAudience, ENV.jwksUrl);
+  return names.sort();
+}
 
 export interface RouteDefinition {
   readonly routeKey: string;

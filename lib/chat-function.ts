@@ -2,16 +2,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { type Grant, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
 import { ENV, type LogLevel } from '../contract/environment';
-import { FUNCTIONS, type FunctionDefinition, type FunctionName, type TableAccess } from '../contract/routes';
+import {
+  FUNCTIONS,
+  type FunctionDefinition,
+  type FunctionName,
+  type TableGrant,
+  timeoutSecondsOf,
+} from '../contract/routes';
 import type { TableDefinition } from '../contract/tables';
-import { acknowledge, wildcardFindings } from './nag';
+import { acknowledge } from './nag';
 
 /** Resolved from this file, so synthesis and tests work from any working directory. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -142,8 +148,7 @@ export interface ChatFunctionProps {
    */
   readonly memorySize?: number;
   /**
-   * @default - the contract's `timeoutSeconds`, else 10 seconds: well below API Gateway's 29 s
-   * integration timeout, so a stuck call fails visibly
+   * @default - the contract's timeout (timeoutSecondsOf)
    */
   readonly timeout?: Duration;
   /**
@@ -192,7 +197,7 @@ export class ChatFunction extends NodejsFunction {
       runtime: CHAT_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(definition.timeoutSeconds ?? 10),
+      timeout: props.timeout ?? Duration.seconds(timeoutSecondsOf(definition)),
       reservedConcurrentExecutions:
         (props.reserveConcurrency ?? true) ? definition.reservedConcurrency : undefined,
       logGroup: logs,
@@ -237,37 +242,41 @@ export class ChatFunction extends NodejsFunction {
 }
 
 /**
- * Grants a function the access it has to one table and hands it the table's name, in one place, so a
- * function never gets a table name without a grant or a grant without the name.
+ * Grants a function exactly the DynamoDB actions its contract entry names on one table (and `Query` on
+ * the indexes it names), and hands it the table's name, in one place, so a function never gets a table
+ * name without a grant or a grant without the name. No wildcard: CDK's grant families would add Scan,
+ * BatchWriteItem and `<table ARN>/index/*`.
  */
 export function grantTableAccess(
   fn: ChatFunction,
   table: ITable,
   definition: TableDefinition,
-  access: TableAccess,
+  grant: TableGrant,
 ): void {
-  const grant = grantFor(table, fn, access);
+  const indexNames = [...definition.globalIndexes, ...definition.localIndexes].map(
+    (index) => index.indexName,
+  );
+  for (const indexName of grant.queryIndexes ?? []) {
+    if (!indexNames.includes(indexName))
+      throw new Error(
+        `Function ${fn.chatName} queries ${definition.name}/${indexName}, which is not an index`,
+      );
+  }
+  if (grant.actions.length > 0) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: grant.actions.map((action) => `dynamodb:${action}`),
+        resources: [table.tableArn],
+      }),
+    );
+  }
+  if (grant.queryIndexes !== undefined && grant.queryIndexes.length > 0) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: grant.queryIndexes.map((indexName) => `${table.tableArn}/index/${indexName}`),
+      }),
+    );
+  }
   fn.addEnvironment(definition.envVar, table.tableName);
-  // CDK's table grants always add `<table ARN>/index/*`. Only that wildcard is acknowledged; any other
-  // stays unacknowledged so cdk-nag reports it.
-  const hasIndexes = definition.globalIndexes.length > 0 || definition.localIndexes.length > 0;
-  const reason = hasIndexes
-    ? `Queries on the ${definition.name} table's secondary indexes need the index ARNs; the wildcard covers only that table's indexes.`
-    : `CDK's table grant always adds <table ARN>/index/*; the ${definition.name} table has no secondary index, so the wildcard matches nothing.`;
-  for (const finding of wildcardFindings(grant, Stack.of(fn))) {
-    if (finding.endsWith('/index/*]')) {
-      acknowledge(fn.executionRole, finding, reason);
-    }
-  }
-}
-
-function grantFor(table: ITable, fn: ChatFunction, access: TableAccess): Grant {
-  switch (access) {
-    case 'read':
-      return table.grantReadData(fn);
-    case 'write':
-      return table.grantWriteData(fn);
-    case 'readWrite':
-      return table.grantReadWriteData(fn);
-  }
 }

@@ -31,7 +31,7 @@ import {
 import { ChatFunction } from './chat-function';
 import type { ChatTables } from './chat-tables';
 import { grantMediaAccess } from './media-bucket';
-import { acknowledge, acknowledgeGrantWildcards } from './nag';
+import { acknowledge, acknowledgeGrantWildcards, flattenCfnValue, wildcardFinding } from './nag';
 
 /** What the authorizer needs to verify the tokens clients connect with. */
 export interface JwtSettings {
@@ -258,13 +258,26 @@ export class ChatSocketApi extends Construct {
 
     props.tables.grantAccess(fn);
 
-    if (definition.manageConnections) {
-      const grant = this.stage.grantManagementApiAccess(fn);
-      acknowledgeGrantWildcards(
-        fn.executionRole,
-        grant,
-        `Connection ids exist only at run time; the wildcard is limited to the @connections resources of the ${STAGE} stage of this API.`,
+    const methods = definition.connections ?? [];
+    if (methods.length > 0) {
+      // One statement per method the function calls: POST alone may not read or close connections.
+      const resources = methods.map((method) =>
+        Stack.of(this).formatArn({
+          service: 'execute-api',
+          resource: this.api.apiId,
+          resourceName: `${STAGE}/${method}/@connections/*`,
+        }),
       );
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['execute-api:ManageConnections'], resources }));
+      for (const resource of resources) {
+        const finding = wildcardFinding('Resource', flattenCfnValue(Stack.of(this).resolve(resource)));
+        if (finding)
+          acknowledge(
+            fn.executionRole,
+            finding,
+            `Connection ids exist only at run time; the wildcard is limited to ${STAGE}-stage @connections resources of this API for the methods the function calls.`,
+          );
+      }
       // The @connections endpoint comes from configuration: a custom domain would change it.
       fn.addEnvironment(ENV.connectionsEndpoint, this.connectionsEndpoint);
     }

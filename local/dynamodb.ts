@@ -10,6 +10,10 @@ export type DynamoEngine = 'dynalite' | 'dynamodb-local';
 export interface DynamoServer {
   engine: DynamoEngine;
   endpoint: string;
+  /** The server's process id. */
+  pid: number | undefined;
+  /** Resolves with a description if the server's process ends without stop(): it died. */
+  died: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -18,6 +22,26 @@ export interface DynamoOptions {
   /** Folder for the data; in memory when absent. */
   dataDir?: string;
   port?: number;
+}
+
+/** Watches a server's process: `died` resolves if it exits before stop() was asked for. */
+function supervise(engine: DynamoEngine, endpoint: string, child: ChildProcess): DynamoServer {
+  let stopping = false;
+  const died = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve(`${engine} (pid ${child.pid}) exited with ${signal ?? `code ${code}`}`);
+    });
+  });
+  return {
+    engine,
+    endpoint,
+    pid: child.pid,
+    died,
+    stop: () => {
+      stopping = true;
+      return stopChild(child);
+    },
+  };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -39,9 +63,15 @@ async function startDynalite(options: DynamoOptions): Promise<DynamoServer> {
       if (Number.isInteger(port)) resolve(port);
       else reject(new Error(`dynalite reported no port: ${JSON.stringify(message)}`));
     });
-    child.once('exit', (code) => reject(new Error(`dynalite exited with code ${code} before it was ready`)));
+    child.once('exit', (code) =>
+      reject(
+        new Error(
+          `dynalite exited with code ${code} before it was ready${options.dataDir ? ` (data in ${options.dataDir})` : ''}`,
+        ),
+      ),
+    );
   });
-  return { engine: 'dynalite', endpoint: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return supervise('dynalite', `http://127.0.0.1:${port}`, child);
 }
 
 async function waitUntilServing(endpoint: string, child: ChildProcess): Promise<void> {
@@ -85,7 +115,7 @@ async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer>
     await stopChild(child);
     throw error;
   }
-  return { engine: 'dynamodb-local', endpoint, stop: () => stopChild(child) };
+  return supervise('dynamodb-local', endpoint, child);
 }
 
 export function startDynamo(options: DynamoOptions): Promise<DynamoServer> {

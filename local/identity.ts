@@ -105,11 +105,17 @@ export async function createLocalIssuer(options: {
       return true;
     }
     let username: unknown = url.searchParams.get('username');
+    // A token that expired already (negative) or soon, for testing how clients handle expiry.
+    let lifetime: unknown = url.searchParams.get('expiresInSeconds') ?? undefined;
     try {
       if (req.method === 'POST') {
         const body: unknown = JSON.parse((await readBody(req)) || '{}');
         username =
           typeof body === 'object' && body !== null && 'username' in body ? body.username : undefined;
+        lifetime =
+          typeof body === 'object' && body !== null && 'expiresInSeconds' in body
+            ? body.expiresInSeconds
+            : undefined;
       } else if (req.method !== 'GET') {
         sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED', message: 'Use GET or POST' });
         return true;
@@ -126,7 +132,18 @@ export async function createLocalIssuer(options: {
       });
       return true;
     }
-    const issued = await issue(parsed.data);
+    const expiresInSeconds = lifetime === undefined ? undefined : Number(lifetime);
+    if (
+      expiresInSeconds !== undefined &&
+      !(Number.isInteger(expiresInSeconds) && Math.abs(expiresInSeconds) <= 86_400)
+    ) {
+      sendJson(res, 400, {
+        error: 'INVALID_EXPIRY',
+        message: 'expiresInSeconds: a whole number from -86400 to 86400 (negative: already expired)',
+      });
+      return true;
+    }
+    const issued = await issue(parsed.data, expiresInSeconds === undefined ? {} : { expiresInSeconds });
     sendJson(res, 200, { ...issued, tokenType: 'id', localOnly: true });
     return true;
   };

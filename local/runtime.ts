@@ -8,21 +8,27 @@ import { LIMITS } from '../contract/limits';
 import { RATE_LIMIT_FACTOR_ENV } from '../contract/rate-limits';
 import {
   AUTHORIZER,
+  environmentNames,
   FUNCTIONS,
   type FunctionName,
   functionNameEnvVar,
   ROUTES,
   SCHEDULES,
   STAGE,
+  timeoutSecondsOf,
 } from '../contract/routes';
 import { TABLES } from '../contract/tables';
 import type { Clock } from '../lambdas/core/ports';
-import { setHandlerClock } from '../lambdas/handlers/wiring/clock';
-import { type DynamoEngine, startDynamo } from './dynamodb';
-import { type Gateway, type GatewayEvent, type LambdaHandler, startGateway } from './gateway/server';
+import { lockDataDir } from './data-lock';
+import { type DynamoEngine, type DynamoServer, startDynamo } from './dynamodb';
+import { startDynamoGuard } from './dynamodb-guard';
+import { bundleFunctions, type FunctionBundle, instantiate } from './functions';
+import { type Gateway, type GatewayEvent, type LocalFunction, startGateway } from './gateway/server';
+import type { Throttle } from './gateway/types';
 import { createLocalIssuer, type LocalIssuer } from './identity';
+import { type FunctionCredentials, LocalIam } from './permissions';
 import { LOCAL_MEDIA_BUCKET, localTableName, provisionBucket, provisionTables } from './provision';
-import { S3RVER_CREDENTIALS, startS3 } from './s3';
+import { S3RVER_CREDENTIALS, type S3Server, startS3 } from './s3';
 import type { S3RequestEvent } from './s3-guard';
 import { startSchedules } from './schedules';
 import { collectTelemetry, formatLogRecord, type Telemetry } from './telemetry';
@@ -48,6 +54,20 @@ export interface RuntimeOptions {
   rateLimitFactor?: number;
   /** Intervals of the scheduled functions (SCHEDULES), e.g. `{ sweeper: 200 }`; tests shorten them. */
   scheduleEveryMs?: Partial<Record<FunctionName, number>>;
+  /** Functions' timeouts in ms instead of the contract's; tests shorten them. */
+  functionTimeoutMs?: Partial<Record<FunctionName, number>>;
+  /**
+   * Stage throttling; false turns it off.
+   * @default - the deployed stage's: LIMITS.throttlingRateLimit and LIMITS.throttlingBurstLimit
+   */
+  throttle?: Throttle | false;
+  /**
+   * New connections per second, API Gateway's account quota.
+   * @default LIMITS.newConnectionsPerSecond
+   */
+  connectRateLimit?: number;
+  /** Never run $disconnect, as when API Gateway loses one (it is best effort). */
+  loseDisconnects?: boolean;
   /** Serves other HTTP paths (the web client); false when not handled. */
   httpFallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   log?: (line: string) => void;
@@ -69,44 +89,97 @@ export interface Runtime {
   wsUrl: string;
   httpUrl: string;
   connectionsEndpoint: string;
+  /** The DynamoDB server itself, for tests and tools: no permission check. */
   dynamoEndpoint: string;
+  /** Where the functions' DynamoDB calls go: through the permission check. */
+  functionsDynamoEndpoint: string;
   s3Endpoint: string;
   dynamoPort: number;
+  /** The DynamoDB server's process id. */
+  dynamoPid: number | undefined;
   s3Port: number;
   port: number;
   issuer: LocalIssuer;
   /** The functions' log records and metrics, as CloudWatch would hold them (also at `/metrics`). */
   telemetry: Telemetry;
+  /** Instances (execution environments) a function has started so far. */
+  instanceCount(name: FunctionName): number;
+  /** Resolves with a message if a part the runtime cannot work without has died. */
+  failed: Promise<string>;
+  /** The key pair a function signs its AWS calls with; tests sign as a function with it. */
+  credentialsOf(name: FunctionName): FunctionCredentials;
   stop(): Promise<void>;
 }
+
+const LOCAL_REGION = 'us-east-1';
 
 const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 
 /**
- * The handlers read their configuration from the environment at module load, as they do in Lambda,
- * so it is set before they are imported. One runtime per process.
+ * Settings every AWS client in this process reads, the functions' SDK clients included: the local
+ * servers' endpoints, the region, and the runtime's own credentials (provisioning, tests). A function's
+ * configuration is not here: each instance gets its own (functionEnvironment).
  */
-function configureEnvironment(values: Record<string, string>): void {
+function configureProcessEnvironment(values: Record<string, string>): void {
   for (const [name, value] of Object.entries(values)) process.env[name] = value;
 }
 
-async function loadFunctions(): Promise<Record<FunctionName, LambdaHandler>> {
-  const entries = await Promise.all(
-    (Object.keys(FUNCTIONS) as FunctionName[]).map(async (name) => {
-      const module: { handler?: unknown } = await import(`../lambdas/handlers/${FUNCTIONS[name].entry}.ts`);
-      if (typeof module.handler !== 'function')
-        throw new Error(`lambdas/handlers/${FUNCTIONS[name].entry} has no handler`);
-      return [name, module.handler as LambdaHandler] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<FunctionName, LambdaHandler>;
+interface FunctionConfiguration {
+  iam: LocalIam;
+  /** The clock every instance's handlers read. */
+  clock: Clock;
+  /** The local servers, as LocalStack hands its functions AWS_ENDPOINT_URL: code that reads them finds them. */
+  endpoints: Record<string, string>;
+  /** Every value a function may be configured with, by variable name. */
+  values: Record<string, string>;
+  /** Test overrides of TIMING_ENV and of the rate limits. */
+  timings: Record<string, string>;
+}
+
+/**
+ * A function's environment as Lambda sets it: the variables its contract entry calls for
+ * (environmentNames, the list the CDK stack sets), its own credentials and the region, and nothing
+ * else of this process. https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+ */
+function functionEnvironment(
+  name: FunctionName,
+  configuration: FunctionConfiguration,
+): Record<string, string> {
+  const { accessKeyId, secretAccessKey } = configuration.iam.credentialsOf(name);
+  const environment: Record<string, string> = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    ...configuration.endpoints,
+    ...configuration.timings,
+  };
+  for (const variable of environmentNames(name)) {
+    // Locally there is no user pool: the local issuer keeps no refresh tokens to revoke.
+    if (variable === ENV.userPoolId) continue;
+    const value = configuration.values[variable];
+    if (value === undefined) throw new Error(`No local value for ${variable}, which ${name} needs`);
+    environment[variable] = value;
+  }
+  return environment;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
 }
 
 /** Starts the whole system on this machine: DynamoDB, S3, the identity issuer and the WebSocket gateway. */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = options.dataDir;
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
   if (dataDir) mkdirSync(join(dataDir, 's3'), { recursive: true });
-  const [dynamo, s3] = await Promise.all([
+  const started = Promise.all([
     startDynamo({
       engine: options.dynamodb ?? 'dynalite',
       ...(dataDir && {
@@ -119,69 +192,114 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ...(options.s3Port !== undefined && { port: options.s3Port }),
       ...(options.onS3Request && { onRequest: options.onS3Request }),
     }),
+    bundleFunctions(),
   ]);
+  const [dynamo, s3, bundles] = await started.catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
 
-  const log = options.log ?? ((line: string) => console.log(line));
+  // Whatever started is stopped again if a later step fails (a busy port, say).
+  const cleanups: (() => Promise<void> | void)[] = [unlock, () => s3.stop(), () => dynamo.stop()];
+  try {
+    return await startOn({ options, log, dynamo, s3, bundles, cleanups });
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+    throw error;
+  }
+}
+
+interface Started {
+  options: RuntimeOptions;
+  log: (line: string) => void;
+  dynamo: DynamoServer;
+  s3: S3Server;
+  bundles: Map<FunctionName, FunctionBundle>;
+  cleanups: (() => Promise<void> | void)[];
+}
+
+async function startOn({ options, log, dynamo, s3, bundles, cleanups }: Started): Promise<Runtime> {
+  const dataDir = options.dataDir;
+  const iam = new LocalIam(S3RVER_CREDENTIALS);
+  const guard = await startDynamoGuard({
+    upstream: dynamo.endpoint,
+    secretFor: (accessKeyId) => iam.secretFor(accessKeyId),
+    authorize: (accessKeyId, call) => iam.authorize(accessKeyId, call),
+    log,
+  });
+  cleanups.push(() => guard.close());
+
+  // An instance starts at its function's first invocation that finds no idle one (a cold start), once
+  // every value it is configured with is known. Every function exists before the gateway listens.
+  const configured = deferred<FunctionConfiguration>();
+  const functions: Record<string, LocalFunction> = {};
+  for (const [name, bundle] of bundles) {
+    functions[name] = {
+      timeoutMs: options.functionTimeoutMs?.[name] ?? timeoutSecondsOf(FUNCTIONS[name]) * 1000,
+      createInstance: async () => {
+        const configuration = await configured.promise;
+        return instantiate(bundle, functionEnvironment(name, configuration), configuration.clock);
+      },
+    };
+  }
+
   const telemetry = collectTelemetry((record) => log(formatLogRecord(record)));
-  const functions: Partial<Record<string, LambdaHandler>> = {};
+  cleanups.push(() => telemetry.stop());
   let issuer: LocalIssuer | undefined;
+  const throttle =
+    options.throttle === false
+      ? undefined
+      : (options.throttle ?? {
+          rateLimit: LIMITS.throttlingRateLimit,
+          burstLimit: LIMITS.throttlingBurstLimit,
+        });
   const gateway: Gateway = await startGateway({
     ...(options.host !== undefined && { host: options.host }),
     port: options.port ?? 0,
     stage: STAGE,
     routes: ROUTES,
     authorizer: AUTHORIZER,
-    functions: functions as Record<string, LambdaHandler>,
+    functions,
+    access: iam,
     limits: {
       idleTimeoutMs: options.limits?.idleTimeoutMs ?? LIMITS.idleTimeoutMs,
       maxConnectionMs: options.limits?.maxConnectionMs ?? LIMITS.maxConnectionMs,
       integrationTimeoutMs: options.limits?.integrationTimeoutMs ?? LIMITS.integrationTimeoutMs,
       maxMessageBytes: LIMITS.maxMessageBytes,
+      maxFrameBytes: LIMITS.maxFrameBytes,
     },
+    ...(throttle && { throttle }),
+    connectRateLimit: options.connectRateLimit ?? LIMITS.newConnectionsPerSecond,
+    ...(options.loseDisconnects && { loseDisconnects: true }),
     httpFallback: async (req, res) =>
       serveMetrics(req, res, telemetry) ||
       ((await issuer?.handle(req, res)) ?? false) ||
       ((await options.httpFallback?.(req, res)) ?? false),
-    ...(options.log && { log: options.log }),
+    log,
     ...(options.onGatewayEvent && { onEvent: options.onGatewayEvent }),
   });
+  cleanups.push(() => gateway.close());
 
   issuer = await createLocalIssuer({
     baseUrl: gateway.httpUrl,
     ...(dataDir && { keyFile: join(dataDir, 'issuer-key.json') }),
   });
 
-  configureEnvironment({
-    // The lockfile pins SDK versions that run on this Node; the deployed functions run on Node 22.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  const endpoints = {
+    AWS_ENDPOINT_URL_DYNAMODB: guard.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_LAMBDA: gateway.lambdaEndpoint,
-    [ENV.connectionsEndpoint]: gateway.connectionsEndpoint,
-    [ENV.jwtIssuer]: issuer.issuer,
-    [ENV.jwtAudience]: issuer.audience,
-    [ENV.jwksUrl]: issuer.jwksUrl,
-    [ENV.mediaBucket]: LOCAL_MEDIA_BUCKET,
-    [ENV.serviceName]: 'local',
-    [ENV.logLevel]: options.logLevel ?? 'INFO',
-    ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
-    // Locally a function's name is its key in FUNCTIONS: the gateway's Lambda API resolves it.
-    ...Object.fromEntries(Object.keys(FUNCTIONS).map((name) => [functionNameEnvVar(name), name])),
-    ...(options.rateLimitFactor !== undefined && {
-      [RATE_LIMIT_FACTOR_ENV]: String(options.rateLimitFactor),
-    }),
-    ...Object.fromEntries(
-      (Object.keys(TIMING_ENV) as (keyof Timings)[]).flatMap((name) => {
-        const ms = options.timings?.[name];
-        return ms === undefined ? [] : [[TIMING_ENV[name], String(ms)]];
-      }),
-    ),
+  };
+  configureProcessEnvironment({
+    // The lockfile pins SDK versions that run on this Node; the deployed functions run on Node 22.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    ...endpoints,
   });
 
-  const dynamoClient = new DynamoDBClient({});
+  const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
   const s3Client = new S3Client({ forcePathStyle: true });
   try {
     await Promise.all([provisionTables(dynamoClient), provisionBucket(s3Client, LOCAL_MEDIA_BUCKET)]);
@@ -189,11 +307,38 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     dynamoClient.destroy();
     s3Client.destroy();
   }
-  setHandlerClock(options.clock ?? { now: () => Date.now() });
-  Object.assign(functions, await loadFunctions());
+
+  configured.resolve({
+    clock: options.clock ?? { now: () => Date.now() },
+    iam,
+    endpoints,
+    values: {
+      [ENV.connectionsEndpoint]: gateway.connectionsEndpoint,
+      [ENV.jwtIssuer]: issuer.issuer,
+      [ENV.jwtAudience]: issuer.audience,
+      [ENV.jwksUrl]: issuer.jwksUrl,
+      [ENV.mediaBucket]: LOCAL_MEDIA_BUCKET,
+      [ENV.serviceName]: 'local',
+      [ENV.logLevel]: options.logLevel ?? 'INFO',
+      ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
+      // Locally a function's name is its key in FUNCTIONS: the gateway's Lambda API resolves it.
+      ...Object.fromEntries(Object.keys(FUNCTIONS).map((name) => [functionNameEnvVar(name), name])),
+    },
+    timings: {
+      ...Object.fromEntries(
+        (Object.keys(TIMING_ENV) as (keyof Timings)[]).flatMap((name) => {
+          const ms = options.timings?.[name];
+          return ms === undefined ? [] : [[TIMING_ENV[name], String(ms)]];
+        }),
+      ),
+      ...(options.rateLimitFactor !== undefined && {
+        [RATE_LIMIT_FACTOR_ENV]: String(options.rateLimitFactor),
+      }),
+    },
+  });
   const schedules = startSchedules({
     schedules: SCHEDULES,
-    functions: functions as Record<string, LambdaHandler>,
+    invoke: (name, event) => gateway.invoke(name, event),
     ...(options.scheduleEveryMs && { everyMs: options.scheduleEveryMs }),
     log,
   });
@@ -203,17 +348,24 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     httpUrl: gateway.httpUrl,
     connectionsEndpoint: gateway.connectionsEndpoint,
     dynamoEndpoint: dynamo.endpoint,
+    functionsDynamoEndpoint: guard.endpoint,
     s3Endpoint: s3.endpoint,
     dynamoPort: portOf(dynamo.endpoint),
+    dynamoPid: dynamo.pid,
     s3Port: portOf(s3.endpoint),
     port: gateway.port,
     issuer,
     telemetry,
+    instanceCount: (name) => gateway.instanceCount(name),
+    credentialsOf: (name) => iam.credentialsOf(name),
+    // Nothing works without the database: the runtime says so instead of answering INTERNAL forever.
+    failed: dynamo.died.then(
+      (description) =>
+        `DynamoDB stopped unexpectedly: ${description}. Every request would fail; start the runtime again.`,
+    ),
     stop: async () => {
       await schedules.stop();
-      await gateway.close();
-      await Promise.all([dynamo.stop(), s3.stop()]);
-      telemetry.stop();
+      for (const cleanup of cleanups.reverse()) await cleanup();
     },
   };
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ScheduleDefinition } from '../contract/routes';
-import { ACCOUNT_ID, createLambdaRuntime, describeError, REGION } from './gateway/lambda-runtime';
-import type { LambdaHandler } from './gateway/types';
+import { ACCOUNT_ID, describeError, REGION } from './gateway/lambda-runtime';
 
 export interface ScheduleOptions {
   schedules: readonly ScheduleDefinition[];
-  functions: Readonly<Record<string, LambdaHandler>>;
+  /** Runs a function in one of its instances, as the Lambda service does for EventBridge. */
+  invoke(functionName: string, event: unknown): Promise<unknown>;
   /** Overrides of each function's interval; tests shorten them. */
   everyMs?: Partial<Record<string, number>>;
   log: (line: string) => void;
@@ -15,9 +15,6 @@ export interface ScheduleRunner {
   /** Stops the timers and waits for runs in flight. */
   stop(): Promise<void>;
 }
-
-/** A Lambda timeout for scheduled runs: they are not bounded by API Gateway's 29 s. */
-const RUN_TIMEOUT_MS = 60_000;
 
 /** The event EventBridge sends to a rule's target; our scheduled functions ignore its content. */
 function scheduledEvent(functionName: string) {
@@ -39,16 +36,23 @@ function scheduledEvent(functionName: string) {
  * going when the next one is due is not doubled up. The timers never keep the process alive.
  */
 export function startSchedules(options: ScheduleOptions): ScheduleRunner {
-  const runtime = createLambdaRuntime(options.functions);
   const running = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
   const timers = options.schedules.map(({ function: name, everyMs }) => {
     const timer = setInterval(() => {
       if (running.has(name)) return;
       running.add(name);
-      runtime
-        .invoke(name, scheduledEvent(name), RUN_TIMEOUT_MS)
-        .catch((error: unknown) => options.log(`[schedule] ${name} failed: ${describeError(error)}`))
-        .finally(() => running.delete(name));
+      const run: Promise<void> = options
+        .invoke(name, scheduledEvent(name))
+        .then(
+          () => {},
+          (error: unknown) => options.log(`[schedule] ${name} failed: ${describeError(error)}`),
+        )
+        .finally(() => {
+          running.delete(name);
+          inFlight.delete(run);
+        });
+      inFlight.add(run);
     }, options.everyMs?.[name] ?? everyMs);
     timer.unref();
     return timer;
@@ -56,7 +60,7 @@ export function startSchedules(options: ScheduleOptions): ScheduleRunner {
   return {
     async stop() {
       for (const timer of timers) clearInterval(timer);
-      await runtime.drain();
+      await Promise.all(inFlight);
     },
   };
 }

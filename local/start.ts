@@ -15,19 +15,38 @@ const USAGE = `Usage: npm start -- [options]
   --log-level <level> lowest level the functions log: DEBUG, INFO (default), WARN or ERROR
   --help              show this text`;
 
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  memory: { type: 'boolean', default: false },
+  dynamodb: { type: 'string', default: 'dynalite' },
+  'log-level': { type: 'string', default: 'INFO' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+/**
+ * `npm start --port 4405` (without `--`) hands `--port` to npm, which keeps it as its own setting
+ * `npm_config_port` and starts us without it: say how to pass it instead of ignoring it.
+ */
+function optionsTakenByNpm(): string[] {
+  return Object.keys(OPTIONS).filter(
+    (name) => process.env[`npm_config_${name.replace('-', '_')}`] !== undefined,
+  );
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      memory: { type: 'boolean', default: false },
-      dynamodb: { type: 'string', default: 'dynalite' },
-      'log-level': { type: 'string', default: 'INFO' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const taken = optionsTakenByNpm();
+  if (taken.length > 0) {
+    const example = taken
+      .map((name) => `--${name}${OPTIONS[name as keyof typeof OPTIONS].type === 'string' ? ' <value>' : ''}`)
+      .join(' ');
+    throw new Error(
+      `npm kept ${taken.map((name) => `--${name}`).join(', ')} for itself. Pass options after --, as in: npm start -- ${example}`,
+    );
+  }
+  const { values } = parseArgs({ options: OPTIONS });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -56,6 +75,20 @@ async function main(): Promise<void> {
     dynamodb: values.dynamodb === 'local' ? 'dynamodb-local' : 'dynalite',
     log: (line) => console.log(line),
     logLevel,
+  }).catch(async (error: unknown) => {
+    await web.close();
+    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      throw new Error(
+        `Port ${port} is in use. Start on another one with: npm start -- --port <n> (0 picks a free one)`,
+      );
+    }
+    throw error;
+  });
+  void runtime.failed.then(async (message) => {
+    console.error(`\n${message}`);
+    await runtime.stop().catch(() => {});
+    await web.close();
+    process.exit(1);
   });
   s3Origin = new URL(runtime.s3Endpoint).origin;
   const seconds = ((performance.now() - started) / 1000).toFixed(2);

@@ -39,9 +39,10 @@ function membershipOrThrow(conversationId: string, userId: string) {
 }
 
 /**
- * Splits messages into runs whose JSON stays under the reply budget, so every frame fits in API
- * Gateway's 128 KB. A single message always fits: at most 4000 characters of text, a preview of at most
- * 6 KB and a download URL of a few KB. Measure messages with their URLs: they are the longest part.
+ * Splits items (messages, conversation summaries) into runs whose JSON stays under the reply budget,
+ * so every frame fits in API Gateway's 128 KB. A single item always fits: at most 4000 characters of
+ * text, a preview of at most 6 KB and a download URL of a few KB. Measure messages with their URLs:
+ * they are the longest part.
  */
 export function takeWithinBytes<T>(items: readonly T[], budget: number): { taken: T[]; rest: T[] } {
   let bytes = 0;
@@ -161,12 +162,16 @@ export async function listConversations(
       return summarize(deps, head, callerId, seenVisible(me, states.get(peer)?.profile), peerPresence);
     }),
   );
-  const last = page.conversations.at(-1);
+  // A page also stops before its frame would pass the reply budget: twelve long non-Latin last
+  // messages are over API Gateway's 128 KB message limit, and such a frame would never arrive.
+  const { taken, rest } = takeWithinBytes(conversations, LIMITS.maxReplyBytes);
+  const last = page.conversations[taken.length - 1];
+  const hasMore = rest.length > 0 || page.hasMore;
   return {
     type: 'conversations',
     ...replyTo(frame.requestId),
-    conversations,
-    nextCursor: page.hasMore && last ? Buffer.from(last.activity, 'utf8').toString('base64url') : null,
+    conversations: taken,
+    nextCursor: hasMore && last ? Buffer.from(last.activity, 'utf8').toString('base64url') : null,
   };
 }
 

@@ -15,6 +15,7 @@ import type {
   StoredMessage,
   UserStore,
 } from './ports';
+import { seenVisible } from './receipts';
 
 export interface MessagingDeps extends AttachDeps, LinkDeps {
   users: UserStore;
@@ -124,7 +125,7 @@ export async function sendMessage(
     return stored;
   });
   // On a retry this repairs the head if the first attempt stopped short; it never moves it backwards.
-  await deps.conversations.recordMessage(message);
+  const seenBefore = await deps.conversations.recordMessage(message);
 
   const ack: EventOf<'ack'> = {
     type: 'ack',
@@ -138,7 +139,12 @@ export async function sendMessage(
   // A retry must not deliver twice; a device that missed the first delivery catches up by sync.
   if (duplicate) return { ack, answered: false };
   // The message is stored: the sender is answered now, whatever the recipient's connections do.
-  const unsent = await replyBeforePushes(deps, caller, ack, pushMessage(deps, caller, message, now));
+  const unsent = await replyBeforePushes(
+    deps,
+    caller,
+    ack,
+    pushMessage(deps, caller, message, now, seenBefore),
+  );
   return { ack, answered: unsent === undefined };
 }
 
@@ -151,14 +157,32 @@ async function pushMessage(
   caller: Caller,
   message: StoredMessage,
   now: number,
+  /** The sender's seen watermark before this message moved it. */
+  seenBefore: number,
 ): Promise<void> {
   const users = await deps.users.getUsers([message.to, caller.userId], now);
   const recipient = users.get(message.to)?.connections ?? [];
   const others = (users.get(caller.userId)?.connections ?? []).filter(
     (c) => c.connectionId !== caller.connectionId,
   );
-  await pushToConnections(deps, [...recipient, ...others], {
-    type: 'message',
-    ...(await linkMedia(deps, message)),
-  });
+  const pushes = [
+    pushToConnections(deps, [...recipient, ...others], {
+      type: 'message',
+      ...(await linkMedia(deps, message)),
+    }),
+  ];
+  // Sending moves the sender's delivered and seen watermarks to the new message: the peer's earlier
+  // messages are now delivered and seen, and the peer's devices are told so, as a receipt would.
+  if (seenBefore < message.seq - 1) {
+    const showSeen = seenVisible(users.get(message.to)?.profile, users.get(caller.userId)?.profile);
+    const status: EventOf<'status'> = {
+      type: 'status',
+      conversationId: message.conversationId,
+      userId: caller.userId,
+      delivered: message.seq,
+      seen: showSeen ? message.seq : null,
+    };
+    pushes.push(pushToConnections(deps, recipient, status));
+  }
+  await Promise.all(pushes);
 }

@@ -137,8 +137,11 @@ export type ReceiptOutcome =
   | { kind: 'unknown' };
 
 export interface ConversationStore {
-  /** Moves the conversation's head (last message, activity) forward, never backwards; the sender has seen it all. */
-  recordMessage(message: StoredMessage): Promise<void>;
+  /**
+   * Moves the conversation's head (last message, activity) forward, never backwards; the sender has
+   * seen it all. Resolves with the sender's seen watermark before the write (0 when not known).
+   */
+  recordMessage(message: StoredMessage): Promise<number>;
   get(conversationId: string): Promise<ConversationHead | undefined>;
   /** Several heads by id, read strongly consistently (unlike the list's indexes). */
   getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>>;

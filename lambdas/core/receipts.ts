@@ -90,16 +90,10 @@ async function pushStatus(
   const peer = users.get(peerId) ?? { profile: undefined, connections: [] };
   const showSeen = seenVisible(me.profile, peer.profile);
   const ownDevices = me.connections.filter((c) => c.connectionId !== caller.connectionId);
-  // With read receipts off, a "seen" changes nothing the peer may observe.
-  const tellPeer = frame.status === 'delivered' || showSeen;
+  // Every move reaches the peer. With read receipts off, a "seen" still moves the delivered
+  // watermark (seen implies delivered); the peer is told that, with `seen: null`.
   await Promise.all([
     pushToConnections(deps, ownDevices, { type: 'status', ...base, ...watermarksFor(mine, true) }),
-    tellPeer
-      ? pushToConnections(deps, peer.connections, {
-          type: 'status',
-          ...base,
-          ...watermarksFor(mine, showSeen),
-        })
-      : Promise.resolve(0),
+    pushToConnections(deps, peer.connections, { type: 'status', ...base, ...watermarksFor(mine, showSeen) }),
   ]);
 }

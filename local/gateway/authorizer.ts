@@ -1,6 +1,9 @@
 import type { AuthorizerContext, AuthorizerValue } from './events';
 import { describeError, isRecord } from './lambda-runtime';
 
+/** API Gateway's quota on an authorizer's result: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html */
+export const MAX_AUTHORIZER_RESULT_BYTES = 8 * 1024;
+
 export type AuthorizerResponse =
   | { outcome: 'allow'; authorizer: AuthorizerContext }
   | { outcome: 'reject'; statusCode: 401 | 403 | 500; reason: string };
@@ -47,6 +50,10 @@ export function evaluateAuthorizerResult(
   integrationLatency: number,
 ): AuthorizerResponse {
   const invalid = (reason: string): AuthorizerResponse => ({ outcome: 'reject', statusCode: 500, reason });
+  const size = Buffer.byteLength(JSON.stringify(result) ?? '');
+  if (size > MAX_AUTHORIZER_RESULT_BYTES) {
+    return invalid(`authorizer result is ${size} bytes, over the ${MAX_AUTHORIZER_RESULT_BYTES}-byte quota`);
+  }
   if (!isRecord(result) || typeof result.principalId !== 'string') {
     return invalid('authorizer result has no string principalId');
   }
@@ -79,7 +86,9 @@ export function evaluateAuthorizerResult(
       if (!isAuthorizerValue(value)) {
         return invalid(`authorizer context value "${key}" is not a string, number or boolean`);
       }
-      context[key] = value;
+      // Routes see every context value as a string, whatever type the authorizer returned.
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html
+      context[key] = String(value);
     }
   }
   return {

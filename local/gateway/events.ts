@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { gatewayId, requestTime } from './ids';
 import { ACCOUNT_ID, REGION } from './lambda-runtime';
@@ -6,8 +7,11 @@ import { ACCOUNT_ID, REGION } from './lambda-runtime';
 export const API_ID = 'localapi';
 
 export type AuthorizerValue = string | number | boolean;
-/** What routes see as `requestContext.authorizer`: the authorizer's context plus principalId. */
-export type AuthorizerContext = Record<string, AuthorizerValue>;
+/**
+ * What routes see as `requestContext.authorizer`: the authorizer's context with every value a string,
+ * plus principalId and integrationLatency (a number).
+ */
+export type AuthorizerContext = Record<string, string | number>;
 
 /** What API Gateway knows of a connection from its upgrade request onwards. */
 export interface ConnectionFacts {
@@ -75,9 +79,18 @@ export interface DisconnectEvent {
   isBase64Encoded: false;
 }
 
-/** Headers keep the client's spelling (API Gateway does not lower-case them); the last value wins. */
-export function requestParameters(req: IncomingMessage): RequestParameters {
-  const multiValueHeaders: Record<string, string[]> = {};
+/**
+ * Headers keep the client's spelling (API Gateway does not lower-case them); the last value wins.
+ * API Gateway adds the forwarding headers and a trace id of its own, as a load balancer would.
+ */
+export function requestParameters(req: IncomingMessage, sourceIp: string): RequestParameters {
+  const multiValueHeaders: Record<string, string[]> = {
+    'X-Amzn-Trace-Id': [traceId()],
+    'X-Forwarded-For': [sourceIp],
+    'X-Forwarded-Port': [String(req.socket.localPort ?? '')],
+    // Locally the socket is plain ws; on AWS it is always wss.
+    'X-Forwarded-Proto': ['encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'],
+  };
   const spelling = new Map<string, string>();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
@@ -96,6 +109,11 @@ export function requestParameters(req: IncomingMessage): RequestParameters {
     params.multiValueQueryStringParameters = multiValueQuery;
   }
   return params;
+}
+
+/** `Root=1-<epoch seconds, hex>-<96 random bits, hex>`, as X-Ray writes trace ids. */
+function traceId(): string {
+  return `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 }
 
 function lastValues(multi: Record<string, string[]>): Record<string, string> {

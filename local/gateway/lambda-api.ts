@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { denialOf } from './access';
 import { readBody, sendAwsError, sendEmpty, sendJson } from './http';
 import { ACCOUNT_ID, describeError, type LambdaRuntime, REGION } from './lambda-runtime';
+import type { ServiceAccess } from './types';
 
 /** Lambda's limit on a synchronous invocation's request payload; also bounds what is buffered here. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface LambdaApiDeps {
   runtime: LambdaRuntime;
-  functionTimeoutMs: number;
+  access: ServiceAccess | undefined;
   log: (line: string) => void;
 }
 
@@ -45,6 +47,11 @@ export async function handleInvokeRequest(
     });
     return;
   }
+  const denial = await denialOf(req, body.bytes, { service: 'lambda', functionName }, deps.access);
+  if (denial !== undefined) {
+    sendAwsError(res, denial.statusCode, denial.errorType, { Type: 'User', message: denial.message });
+    return;
+  }
   let event: unknown = {};
   if (body.bytes.length > 0) {
     try {
@@ -61,7 +68,7 @@ export async function handleInvokeRequest(
   const invocationType = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
   switch (invocationType) {
     case 'Event':
-      void deps.runtime.invoke(functionName, event, deps.functionTimeoutMs).catch((error: unknown) => {
+      void deps.runtime.invoke(functionName, event).catch((error: unknown) => {
         deps.log(`[lambda] ${functionName} (Event) failed: ${describeError(error)}`);
       });
       sendEmpty(res, 202);
@@ -72,7 +79,7 @@ export async function handleInvokeRequest(
     case 'RequestResponse': {
       const headers = { 'X-Amz-Executed-Version': '$LATEST' };
       try {
-        const result = await deps.runtime.invoke(functionName, event, deps.functionTimeoutMs);
+        const result = await deps.runtime.invoke(functionName, event);
         sendJson(res, 200, result ?? null, headers);
       } catch (error) {
         deps.log(`[lambda] ${functionName} failed: ${describeError(error)}`);

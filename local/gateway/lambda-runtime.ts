@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { InvokeStoreBase } from '@aws/lambda-invoke-store';
-import type { GatewayEvent, LambdaContext, LambdaHandler } from './types';
+import type { GatewayEvent, LambdaContext, LambdaHandler, LocalFunction } from './types';
 
 export const REGION = 'local';
 export const ACCOUNT_ID = '000000000000';
@@ -8,10 +7,14 @@ export const ACCOUNT_ID = '000000000000';
 export interface LambdaRuntime {
   has(functionName: string): boolean;
   /**
-   * Runs a function with a fresh context. Rejects with the handler's error, or with a timeout error
-   * after timeoutMs; a handler cannot be stopped, so one that overruns goes on unobserved.
+   * Runs a function in an idle instance, or a new one when all are busy (a cold start), with a
+   * context that counts down the function's own timeout. Rejects with the handler's error, or with
+   * Lambda's timeout error; a handler cannot be stopped, so one that overruns goes on unobserved and
+   * its instance is never used again.
    */
-  invoke(functionName: string, event: unknown, timeoutMs: number): Promise<unknown>;
+  invoke(functionName: string, event: unknown): Promise<unknown>;
+  /** Instances each function has started so far (busy or idle). */
+  instanceCount(functionName: string): number;
   /** Resolves once nothing is in flight, including invocations started while waiting. */
   drain(): Promise<void>;
 }
@@ -48,45 +51,70 @@ function createContext(functionName: string, deadline: number): LambdaContext {
 }
 
 export function createLambdaRuntime(
-  functions: Readonly<Record<string, LambdaHandler>>,
+  functions: Readonly<Record<string, LocalFunction>>,
   onEvent?: (event: GatewayEvent) => void,
 ): LambdaRuntime {
   const inFlight = new Set<Promise<void>>();
+  const idle = new Map<string, LambdaHandler[]>();
+  const started = new Map<string, number>();
 
   const has = (functionName: string) => Object.hasOwn(functions, functionName);
 
+  /** An idle instance, or a new one: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html */
+  async function acquire(functionName: string, fn: LocalFunction): Promise<LambdaHandler> {
+    const reused = idle.get(functionName)?.pop();
+    if (reused !== undefined) return reused;
+    started.set(functionName, (started.get(functionName) ?? 0) + 1);
+    return fn.createInstance();
+  }
+
+  async function run(functionName: string, fn: LocalFunction, event: unknown): Promise<unknown> {
+    const deadline = Date.now() + fn.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), fn.timeoutMs);
+    });
+    try {
+      // The cold start counts against the timeout, as Lambda's init phase does for on-demand functions.
+      const instance = await Promise.race([acquire(functionName, fn), timeout]);
+      if (instance === 'timeout') throw timedOut(fn.timeoutMs);
+      const context = createContext(functionName, deadline);
+      // A handler that throws synchronously must reject like an async one.
+      const result = Promise.resolve().then(() => instance(event, context));
+      const outcome = await Promise.race([
+        result.then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+        timeout,
+      ]);
+      // Lambda restarts an environment whose invocation timed out; one whose handler threw is reused.
+      if (outcome === 'timeout') throw timedOut(fn.timeoutMs);
+      release(functionName, instance);
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function release(functionName: string, instance: LambdaHandler): void {
+    const list = idle.get(functionName) ?? [];
+    list.push(instance);
+    idle.set(functionName, list);
+  }
+
   return {
     has,
-    invoke(functionName, event, timeoutMs) {
-      const handler = has(functionName) ? functions[functionName] : undefined;
-      if (handler === undefined) return Promise.reject(new Error(`Function not found: ${functionName}`));
-      const context = createContext(functionName, Date.now() + timeoutMs);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)),
-          timeoutMs,
-        );
-      });
-      const started = performance.now();
+    instanceCount: (functionName) => started.get(functionName) ?? 0,
+    invoke(functionName, event) {
+      const fn = has(functionName) ? functions[functionName] : undefined;
+      if (fn === undefined) return Promise.reject(new Error(`Function not found: ${functionName}`));
+      const begun = performance.now();
       onEvent?.({ type: 'invokeStart', function: functionName });
-      // Like Lambda's runtime on an instance that serves concurrent invocations (Lambda Managed
-      // Instances), each invocation runs in its own InvokeStore context, which keeps the Powertools
-      // logger's keys and stored metrics apart:
-      // https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-nodejs-runtime.html
-      const store = globalThis.awslambda?.InvokeStore;
-      const call = () => handler(event, context);
-      const scope = { [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId };
-      // A handler that throws synchronously must reject like an async one.
-      const run = Promise.resolve().then(() => (store ? store.run(scope, call) : call()));
-      const outcome = Promise.race([run, timeout]).finally(() => clearTimeout(timer));
+      const outcome = run(functionName, fn, event);
       const report = (failed: boolean) =>
-        onEvent?.({
-          type: 'invoke',
-          function: functionName,
-          durationMs: performance.now() - started,
-          failed,
-        });
+        onEvent?.({ type: 'invoke', function: functionName, durationMs: performance.now() - begun, failed });
       const settled = outcome.then(
         () => report(false),
         () => report(true),
@@ -99,4 +127,8 @@ export function createLambdaRuntime(
       while (inFlight.size > 0) await Promise.all(inFlight);
     },
   };
+}
+
+function timedOut(timeoutMs: number): Error {
+  return new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
 }

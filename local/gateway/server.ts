@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { handleConnectionsRequest } from './connections-api';
+import { API_ID } from './events';
 import { sendJson } from './http';
 import { handleInvokeRequest } from './lambda-api';
 import { createLambdaRuntime, describeError } from './lambda-runtime';
@@ -14,9 +15,8 @@ export type {
   GatewayRoute,
   LambdaContext,
   LambdaHandler,
+  LocalFunction,
 } from './types';
-
-const DEFAULT_FUNCTION_TIMEOUT_MS = 30_000;
 
 /** Path segments, percent-decoded one by one so that an encoded '/' or '@' cannot shift them. */
 function pathSegments(url: string | undefined): string[] | undefined {
@@ -58,6 +58,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     runtime,
     log,
     ...(options.onEvent && { onEvent: options.onEvent }),
+    ...(options.throttle && { throttle: options.throttle }),
+    ...(options.connectRateLimit !== undefined && { connectRateLimit: options.connectRateLimit }),
+    ...(options.loseDisconnects && { loseDisconnects: true }),
   });
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -71,6 +74,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await handleConnectionsRequest(req, res, third, {
         lookup: (connectionId) => stage.lookup(connectionId),
         maxPayloadBytes: options.limits.maxMessageBytes,
+        apiId: API_ID,
+        stage: options.stage,
+        access: options.access,
       });
       options.onEvent?.({ type: 'connections', method: req.method ?? '', statusCode: res.statusCode });
       return;
@@ -80,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (req.method === 'POST' && isInvoke && third !== undefined) {
       await handleInvokeRequest(req, res, third, {
         runtime,
-        functionTimeoutMs: options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
+        access: options.access,
         log,
       });
       return;
@@ -126,5 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closed;
     },
     connectionCount: () => stage.count(),
+    invoke: (functionName, event) => runtime.invoke(functionName, event),
+    instanceCount: (functionName) => runtime.instanceCount(functionName),
   };
 }

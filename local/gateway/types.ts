@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
 import type { RouteDefinition } from '../../contract/routes';
+import type { AwsDenial } from '../signature';
 
 export type LambdaContext = Context;
 
@@ -9,13 +10,56 @@ export type GatewayRoute = Pick<RouteDefinition, 'routeKey' | 'replies'> & { rea
 
 export type LambdaHandler = (event: unknown, context: LambdaContext) => Promise<unknown>;
 
+/** A Lambda function as the local runtime runs it. */
+export interface LocalFunction {
+  /** The function's own timeout (Lambda's), which also sets its context's remaining time. */
+  readonly timeoutMs: number;
+  /**
+   * Starts a new execution environment: a handler with module state of its own (a cold start). Lambda
+   * runs concurrent invocations in separate environments and reuses one only once it is idle.
+   */
+  createInstance(): LambdaHandler | Promise<LambdaHandler>;
+}
+
+/** A call to an AWS API, as IAM authorizes it. */
+export type AwsCall =
+  | { service: 'dynamodb'; action: string; table: string; index?: string }
+  | {
+      service: 'execute-api';
+      method: 'POST' | 'GET' | 'DELETE';
+      apiId: string;
+      stage: string;
+      connectionId: string;
+    }
+  | { service: 'lambda'; functionName: string };
+
+/** Who may call the @connections and Lambda APIs the gateway serves. */
+export interface ServiceAccess {
+  /** The secret of an access key id, to check request signatures; undefined for an unknown key. */
+  secretFor(accessKeyId: string): string | undefined;
+  /** Undefined when the key's holder may make the call, else the error to answer. */
+  authorize(accessKeyId: string, call: AwsCall): AwsDenial | undefined;
+}
+
+/** Stage throttling: a token bucket per stage, as API Gateway applies its route throttling. */
+export interface Throttle {
+  /** Requests per second, steady state. */
+  rateLimit: number;
+  burstLimit: number;
+}
+
 export interface GatewayLimits {
   /** Idle connections (no data frame either way) are closed after this long. */
   idleTimeoutMs: number;
   /** No connection lives longer than this. */
   maxConnectionMs: number;
-  /** Largest message in either direction; a larger incoming one closes the socket with 1009. */
+  /** Largest message in either direction: larger route responses and @connections posts are refused. */
   maxMessageBytes: number;
+  /**
+   * Largest incoming frame; a larger one closes the socket with 1009. Browsers and `ws` send each
+   * message as one frame, so for them this is the largest message.
+   */
+  maxFrameBytes: number;
   /** The gateway gives up on an authorizer or route integration after this long. */
   integrationTimeoutMs: number;
 }
@@ -25,6 +69,8 @@ export type GatewayEvent =
   | { type: 'invokeStart'; function: string }
   | { type: 'invoke'; function: string; durationMs: number; failed: boolean }
   | { type: 'frame'; direction: 'in' | 'out'; connectionId: string; bytes: number }
+  /** An outgoing message over the limit: API Gateway would not deliver it. */
+  | { type: 'oversize'; connectionId: string; bytes: number; source: 'route response' | '@connections' }
   | { type: 'connections'; method: string; statusCode: number };
 
 export interface GatewayOptions {
@@ -35,17 +81,23 @@ export interface GatewayOptions {
   stage: string;
   routes: readonly GatewayRoute[];
   authorizer?: { function: string; tokenQueryParameter: string };
-  /**
-   * Handlers by function name, looked up at each invocation (so the caller may fill the record after
-   * start); a function that is missing then fails like a handler that throws.
-   */
-  functions: Readonly<Record<string, LambdaHandler>>;
+  /** The functions by name; each invocation runs in an idle instance of its function or a new one. */
+  functions: Readonly<Record<string, LocalFunction>>;
   limits: GatewayLimits;
   /**
-   * Timeout of invocations through the Lambda Invoke API, which no gateway timeout bounds.
-   * @default 30000
+   * Checks signatures and grants of @connections and Lambda API calls.
+   * @default - any signed request is accepted; unsigned ones are refused
    */
-  functionTimeoutMs?: number;
+  access?: ServiceAccess;
+  /** @default - no throttling */
+  throttle?: Throttle;
+  /**
+   * New connections per second the account accepts (API Gateway's quota is 500); more are refused 429.
+   * @default - no limit
+   */
+  connectRateLimit?: number;
+  /** Never runs $disconnect, as when API Gateway loses it (it is best effort); tests use it. */
+  loseDisconnects?: boolean;
   /**
    * Other HTTP requests (not WebSocket upgrades, not @connections, not the Lambda API), e.g. the
    * identity issuer and static web files. Return false if not handled; the gateway then answers 404.
@@ -71,4 +123,8 @@ export interface Gateway {
   close(): Promise<void>;
   /** Open connections ($connect has returned and the socket is not closed). */
   connectionCount(): number;
+  /** Invokes a function as another AWS service would (EventBridge, for the schedules). */
+  invoke(functionName: string, event: unknown): Promise<unknown>;
+  /** Instances (execution environments) a function has started so far. */
+  instanceCount(functionName: string): number;
 }

@@ -15,11 +15,19 @@ import {
 } from './events';
 import { gatewayId } from './ids';
 import { describeError, isRecord, type LambdaRuntime } from './lambda-runtime';
-import type { GatewayEvent, GatewayLimits, GatewayRoute } from './types';
+import { createTokenBucket } from './token-bucket';
+import type { GatewayEvent, GatewayLimits, GatewayRoute, Throttle } from './types';
 
 const CONNECT = '$connect';
 const DISCONNECT = '$disconnect';
 const DEFAULT = '$default';
+
+/** An integration API Gateway stopped waiting for. */
+class IntegrationTimeout extends Error {
+  constructor() {
+    super('Endpoint request timed out');
+  }
+}
 
 /** How long close() lets a client answer a close frame before the socket is cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -32,6 +40,9 @@ export interface WebSocketStageOptions {
   runtime: LambdaRuntime;
   log: (line: string) => void;
   onEvent?: (event: GatewayEvent) => void;
+  throttle?: Throttle;
+  connectRateLimit?: number;
+  loseDisconnects?: boolean;
 }
 
 export interface WebSocketStage {
@@ -119,12 +130,23 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
   const pendingUpgrades = new Set<Promise<void>>();
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
   let closing = false;
+  const throttle =
+    options.throttle === undefined
+      ? undefined
+      : createTokenBucket(options.throttle.rateLimit, options.throttle.burstLimit);
+  const connectRate =
+    options.connectRateLimit === undefined
+      ? undefined
+      : createTokenBucket(options.connectRateLimit, options.connectRateLimit);
 
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
-    // ws closes the socket with 1009 when a message exceeds this, as API Gateway does.
-    maxPayload: limits.maxMessageBytes,
+    // ws closes the socket with 1009 when a frame (or a message) exceeds this. API Gateway's limit is
+    // 32 KB per frame and 128 KB per fragmented message; browsers and ws never fragment, so one limit
+    // of 32 KB is what such clients meet on AWS (a fragmented message over 32 KB is refused locally).
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+    maxPayload: limits.maxFrameBytes,
     // A browser offering subprotocols needs one echoed; API Gateway echoes what $connect returns.
     handleProtocols: (_protocols, req) => chosenProtocols.get(req) ?? false,
   });
@@ -157,7 +179,7 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     const started = Date.now();
     let result: unknown;
     try {
-      result = await runtime.invoke(authorizer.function, event, limits.integrationTimeoutMs);
+      result = await integration(authorizer.function, event);
     } catch (error) {
       return rejectionFromError(error);
     }
@@ -168,34 +190,43 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     const route = routes.get(CONNECT);
     if (route === undefined) return { statusCode: 200, protocol: undefined };
     try {
-      const result = await runtime.invoke(
-        route.function,
-        connectEvent(facts, params, route.routeKey),
-        limits.integrationTimeoutMs,
-      );
+      const result = await integration(route.function, connectEvent(facts, params, route.routeKey));
       return connectResponse(result);
     } catch (error) {
       log(
         `[gateway] ${CONNECT} (${route.function}) failed for ${facts.connectionId}: ${describeError(error)}`,
       );
-      return { statusCode: 500, protocol: undefined };
+      // A failed Lambda integration on $connect answers the upgrade 502 Bad Gateway.
+      return { statusCode: 502, protocol: undefined };
     }
   }
 
   async function runDisconnect(facts: ConnectionFacts, code: number, reason: string): Promise<void> {
     const route = routes.get(DISCONNECT);
     if (route === undefined) return;
+    if (options.loseDisconnects) {
+      log(`[gateway] ${DISCONNECT} for ${facts.connectionId} lost (loseDisconnects)`);
+      return;
+    }
     try {
-      await runtime.invoke(
-        route.function,
-        disconnectEvent(facts, route.routeKey, code, reason),
-        limits.integrationTimeoutMs,
-      );
+      await integration(route.function, disconnectEvent(facts, route.routeKey, code, reason));
     } catch (error) {
       log(
         `[gateway] ${DISCONNECT} (${route.function}) failed for ${facts.connectionId}: ${describeError(error)}`,
       );
     }
+  }
+
+  /**
+   * Invokes a function as an integration: API Gateway stops waiting after its integration timeout
+   * (29 s), whatever the function's own timeout.
+   */
+  function integration(functionName: string, event: unknown): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IntegrationTimeout()), limits.integrationTimeoutMs);
+    });
+    return Promise.race([runtime.invoke(functionName, event), gaveUp]).finally(() => clearTimeout(timer));
   }
 
   function dispatch(connection: LiveConnection, data: RawData, isBinary: boolean): void {
@@ -206,25 +237,39 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
       connectionId: connection.facts.connectionId,
       bytes: bytes.length,
     });
-    // API Gateway cannot select a route from a binary frame: it goes to $default, base64-encoded.
-    const body = isBinary ? bytes.toString('base64') : bytes.toString('utf8');
-    const routeKey = isBinary ? DEFAULT : selectRoute(body);
-    const event = messageEvent(connection.facts, routeKey, body, isBinary);
-    const { connectionId, requestId } = event.requestContext;
-    const route = routes.get(routeKey);
-    if (route === undefined) {
-      void connection.post(Buffer.from(JSON.stringify({ message: 'Forbidden', connectionId, requestId })));
+    // API Gateway takes only text frames: a binary frame closes the connection with 1003.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html
+    if (isBinary) {
+      connection.closeFromServer(1003, 'Binary frames are not supported');
       return;
     }
-    runtime.invoke(route.function, event, limits.integrationTimeoutMs).then(
+    const body = bytes.toString('utf8');
+    const routeKey = selectRoute(body);
+    const event = messageEvent(connection.facts, routeKey, body, false);
+    const { connectionId, requestId } = event.requestContext;
+    const answer = (message: string) =>
+      void connection.post(
+        Buffer.from(JSON.stringify({ message, connectionId, requestId })),
+        'route response',
+      );
+    const route = routes.get(routeKey);
+    if (route === undefined) {
+      answer('Forbidden');
+      return;
+    }
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-protect.html
+    if (throttle !== undefined && !throttle.take()) {
+      answer('Too Many Requests');
+      return;
+    }
+    integration(route.function, event).then(
       (result) => {
         const response = route.replies ? routeResponseBody(result) : undefined;
-        if (response !== undefined) void connection.post(Buffer.from(response));
+        if (response !== undefined) void connection.post(Buffer.from(response), 'route response');
       },
       (error: unknown) => {
         log(`[gateway] ${routeKey} (${route.function}) failed for ${connectionId}: ${describeError(error)}`);
-        const frame = { message: 'Internal server error', connectionId, requestId };
-        void connection.post(Buffer.from(JSON.stringify(frame)));
+        answer(error instanceof IntegrationTimeout ? 'Endpoint request timed out' : 'Internal server error');
       },
     );
   }
@@ -240,7 +285,7 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
     const closeFromServer = (code: number, disconnectReason: string) => {
       if (serverClose !== undefined || socket.readyState !== WebSocket.OPEN) return;
       serverClose = { code, reason: disconnectReason };
-      socket.close(code, code === 1001 ? 'Going away' : undefined);
+      socket.close(code, code === 1001 ? 'Going away' : disconnectReason);
     };
     const idleTimer = setTimeout(() => closeFromServer(1001, 'Going away'), limits.idleTimeoutMs);
     const lifetimeTimer = setTimeout(() => closeFromServer(1001, 'Going away'), limits.maxConnectionMs);
@@ -255,8 +300,22 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
       socketClosed,
       closeFromServer,
       lastActiveAt: () => lastActiveAt,
-      post(data) {
+      post(data, source) {
         if (socket.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+        if (data.length > limits.maxMessageBytes) {
+          // API Gateway does not deliver a message over 128 KB. The @connections API refuses one with
+          // 413 before it gets here; a route response that large is dropped and reported.
+          log(
+            `[gateway] ${source} of ${data.length} bytes to ${facts.connectionId} is over ${limits.maxMessageBytes} bytes: not delivered`,
+          );
+          options.onEvent?.({
+            type: 'oversize',
+            connectionId: facts.connectionId,
+            bytes: data.length,
+            source,
+          });
+          return Promise.resolve(true);
+        }
         touch();
         options.onEvent?.({
           type: 'frame',
@@ -310,6 +369,9 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
     if (!isWebSocketHandshake(req)) return rejectUpgrade(socket, 400, 'Bad Request');
+    // The account's quota of new connections per second: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+    if (connectRate !== undefined && !connectRate.take())
+      return rejectUpgrade(socket, 429, 'Too Many Requests');
 
     const facts: ConnectionFacts = {
       connectionId: gatewayId(),
@@ -320,7 +382,7 @@ export function createWebSocketStage(options: WebSocketStageOptions): WebSocketS
       userAgent: req.headers['user-agent'] ?? '',
       authorizer: undefined,
     };
-    const params = requestParameters(req);
+    const params = requestParameters(req, facts.sourceIp);
 
     if (options.authorizer !== undefined) {
       const authorization = await authorize(options.authorizer, facts, params);

@@ -45,12 +45,18 @@ setTimeout(() => {
 }, 300);
 `;
 
-/** What the handlers read at import time; endpoints point at a closed port so nothing is reachable. */
+/**
+ * What the handlers read at import time, as Lambda sets it (the role's credentials included);
+ * endpoints point at a closed port so nothing is reachable.
+ */
 function handlerEnvironment(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     HOME: home,
     NODE_OPTIONS: '--enable-source-maps',
     AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'example-secret',
+    AWS_SESSION_TOKEN: 'example-token',
     CHAT_CONNECTIONS_ENDPOINT: 'http://127.0.0.1:1/live',
     CHAT_JWT_ISSUER: 'http://127.0.0.1:1',
     CHAT_JWT_AUDIENCE: 'x',

@@ -6,6 +6,7 @@ import { LIMITS } from '../../contract/limits';
 import {
   AUTHORIZER,
   CONNECT_ROUTE,
+  environmentNames,
   FUNCTIONS,
   type FunctionDefinition,
   type FunctionName,
@@ -41,17 +42,7 @@ function definitionOf(name: FunctionName): FunctionDefinition {
 
 /** The variables each function must get, derived from the contract alone. */
 function expectedEnvironment(name: FunctionName): string[] {
-  const definition = definitionOf(name);
-  const keys = ['NODE_OPTIONS', ENV.serviceName, ENV.logLevel];
-  for (const table of TABLES) {
-    if (definition.tables[table.name]) keys.push(table.envVar);
-  }
-  if (definition.manageConnections) keys.push(ENV.connectionsEndpoint);
-  if (definition.media) keys.push(ENV.mediaBucket);
-  if (definition.globalSignOut) keys.push(ENV.userPoolId);
-  for (const target of definition.invokes ?? []) keys.push(functionNameEnvVar(target));
-  if (name === AUTHORIZER.function) keys.push(ENV.jwtIssuer, ENV.jwtAudience, ENV.jwksUrl);
-  return keys.sort();
+  return ['NODE_OPTIONS', ...environmentNames(name)].sort();
 }
 
 function environmentOf(template: Template, stack: ChatStack, name: FunctionName): Record<string, unknown> {
@@ -66,14 +57,6 @@ function environmentOf(template: Template, stack: ChatStack, name: FunctionName)
   }
   return { ...variables };
 }
-
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
-const WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-];
 
 /** The stack with default props, synthesized once for every describe below that does not set props. */
 const stack: ChatStack = chatStackWithoutBundling();
@@ -470,7 +453,9 @@ describe('ChatStack functions', () => {
         ],
       ],
     };
-    for (const name of FUNCTION_NAMES.filter((candidate) => definitionOf(candidate).manageConnections)) {
+    for (const name of FUNCTION_NAMES.filter(
+      (candidate) => (definitionOf(candidate).connections ?? []).length > 0,
+    )) {
       expect(environmentOf(template, stack, name).CHAT_CONNECTIONS_ENDPOINT, name).toEqual(endpoint);
     }
   });
@@ -533,25 +518,47 @@ describe('ChatStack permissions', () => {
     ]);
   });
 
-  it.each(FUNCTION_NAMES)('gives %s exactly the table access the contract lists', (name) => {
-    const statements = statementsOf(name);
-    for (const table of TABLES) {
-      const tableId = logicalIdOf(stack, stack.tables.table(table.name).tableName);
-      const actions = statements
-        .filter((statement) => mentions(statement.Resource, tableId))
-        .flatMap((statement) => actionsOf(statement));
-      const access = definitionOf(name).tables[table.name];
-      const context = `${name} on ${table.name}`;
-      if (!access) {
-        expect(actions, context).toEqual([]);
-        continue;
+  it.each(FUNCTION_NAMES)(
+    'gives %s exactly the DynamoDB actions the contract lists, per table and index',
+    (name) => {
+      const statements = statementsOf(name);
+      for (const table of TABLES) {
+        const tableId = logicalIdOf(stack, stack.tables.table(table.name).tableName);
+        // One (action, resource) pair per action and resource: IAM minimizing merges statements.
+        const pairs = statements.flatMap((statement) =>
+          (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).flatMap(
+            (resource: unknown) =>
+              actionsOf(statement).map((action) => ({ action, resource: JSON.stringify(resource) })),
+          ),
+        );
+        const onTable = pairs.filter((pair) => pair.resource.includes(`"${tableId}"`));
+        const grant = definitionOf(name).tables[table.name];
+        const context = `${name} on ${table.name}`;
+        const tableOnly = onTable.filter((pair) => !pair.resource.includes('/index/'));
+        const indexed = onTable.filter((pair) => pair.resource.includes('/index/'));
+        expect(tableOnly.map((pair) => pair.action).sort(), context).toEqual(
+          (grant?.actions ?? []).map((action) => `dynamodb:${action}`).sort(),
+        );
+        const queried = grant?.queryIndexes ?? [];
+        expect([...new Set(indexed.map((pair) => pair.action))], context).toEqual(
+          queried.length > 0 ? ['dynamodb:Query'] : [],
+        );
+        const indexJson = indexed.map((pair) => pair.resource).join(' ');
+        for (const index of [...table.globalIndexes, ...table.localIndexes]) {
+          expect(indexJson.includes(`/index/${index.indexName}"`), `${context}/${index.indexName}`).toBe(
+            queried.includes(index.indexName),
+          );
+        }
+        expect(indexJson).not.toContain('/index/*');
       }
-      const reads = access === 'read' || access === 'readWrite';
-      const writes = access === 'write' || access === 'readWrite';
-      for (const action of READ_ACTIONS) expect(actions.includes(action), `${context} ${action}`).toBe(reads);
-      for (const action of WRITE_ACTIONS)
-        expect(actions.includes(action), `${context} ${action}`).toBe(writes);
-    }
+    },
+  );
+
+  it('grants no DynamoDB action that no function calls: no Scan, no BatchWriteItem', () => {
+    const actions = FUNCTION_NAMES.flatMap((name) => statementsOf(name).flatMap(actionsOf));
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:BatchWriteItem');
+    expect(actions.filter((action) => action.endsWith('*'))).toEqual([]);
   });
 
   it('gives no DynamoDB action at all to functions without tables', () => {
@@ -567,20 +574,26 @@ describe('ChatStack permissions', () => {
   });
 
   it.each(FUNCTION_NAMES)(
-    'lets %s manage connections only if the contract says so, on this stage only',
+    'lets %s call exactly the @connections methods the contract lists, on this stage only',
     (name) => {
       const manage = statementsOf(name).filter((statement) =>
         actionsOf(statement).includes('execute-api:ManageConnections'),
       );
-      if (!definitionOf(name).manageConnections) {
+      const methods = definitionOf(name).connections ?? [];
+      if (methods.length === 0) {
         expect(manage).toEqual([]);
         return;
       }
       expect(manage).toHaveLength(1);
       const apiId = logicalIdOf(stack, stack.socketApi.api.apiId);
-      const resourceJson = JSON.stringify(manage[0]?.Resource);
       expect(mentions(manage[0]?.Resource, apiId)).toBe(true);
-      expect(resourceJson).toContain(`/${STAGE}/*/@connections/*`);
+      const resourceJson = JSON.stringify(manage[0]?.Resource);
+      for (const method of ['POST', 'GET', 'DELETE'] as const) {
+        expect(resourceJson.includes(`/${STAGE}/${method}/@connections/*`), `${name} ${method}`).toBe(
+          methods.includes(method),
+        );
+      }
+      expect(resourceJson).not.toContain(`/${STAGE}/*/`);
     },
   );
 

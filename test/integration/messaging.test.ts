@@ -29,6 +29,16 @@ describe('connecting', () => {
     expect(await refusal(`${harness.runtime.wsUrl}?token=${token}`)).toBe(401);
   });
 
+  it('hands out a genuinely expired token on request, which the upgrade refuses with 401', async () => {
+    const answer = await fetch(
+      `${harness.runtime.httpUrl}/auth/token?username=expiring&expiresInSeconds=-60`,
+    );
+    const { token, expiresAt } = (await answer.json()) as { token: string; expiresAt: number };
+
+    expect(expiresAt).toBeLessThan(Date.now());
+    expect(await refusal(`${harness.runtime.wsUrl}?token=${token}`)).toBe(401);
+  });
+
   it('refuses a token signed by another key with 401', async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT({ token_use: 'id', 'cognito:username': 'mallory' })

@@ -140,6 +140,10 @@ describe('read receipts off', () => {
     const [dan, eve] = await Promise.all([open('dan', 'd1'), open('eve', 'e1')]);
     await sendMany(dan, 'eve', 2, (i) => `d${i}`, 1);
     await sendMany(eve, 'dan', 1, () => 'e0', 1);
+    // Replying moved eve's watermarks past dan's messages: dan is told, as a receipt would tell him.
+    await dan.next(statusFrom('eve', (f) => f.delivered === 3 && f.seen === 3));
+    const fromEve = () => dan.ofType('status').filter((f) => f.userId === 'eve');
+    const earlier = fromEve().length;
     expect(await eve.request({ action: 'updateSettings', readReceipts: false })).toMatchObject({
       type: 'settings',
       readReceipts: false,
@@ -158,17 +162,27 @@ describe('read receipts off', () => {
     const eveHistory = await eve.request({ action: 'getMessages', conversationId: 'dan:eve' });
     expect(eveHistory.peerReceipts).toEqual({ delivered: 3, seen: null });
     expect((eveHistory.messages as Frame[]).find((m) => m.from === 'eve')?.status).toBe('delivered');
-    // The next receipt eve sends bounds the wait: every status dan got from eve shows no seen.
+    // The next receipt eve sends bounds the wait: every status dan got from eve since shows no seen.
     await dan.request({ action: 'sendMessage', messageId: newMessageId(), to: 'eve', text: 'd2' });
     const delivered = dan.next(statusFrom('eve', (f) => f.delivered === 4));
     await eve.request({ action: 'receipt', conversationId: 'dan:eve', status: 'delivered', upTo: 4 });
     expect(await delivered).toMatchObject({ delivered: 4, seen: null });
     expect(
-      dan
-        .ofType('status')
-        .filter((f) => f.userId === 'eve')
+      fromEve()
+        .slice(earlier)
         .map((f) => f.seen),
     ).toEqual([null]);
+  });
+
+  it('tells the sender when a seen receipt moves delivered, even with read receipts off', async () => {
+    const [uma, vic] = await Promise.all([open('uma', 'u1'), open('vic', 'v1')]);
+    await sendMany(uma, 'vic', 2, (i) => `u${i}`, 1);
+    await vic.request({ action: 'updateSettings', readReceipts: false });
+
+    const told = uma.next(statusFrom('vic', (f) => f.delivered === 2));
+    await vic.request({ action: 'receipt', conversationId: 'uma:vic', status: 'seen', upTo: 2 });
+
+    expect(await told).toMatchObject({ conversationId: 'uma:vic', delivered: 2, seen: null });
   });
 });
 

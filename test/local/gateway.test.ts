@@ -12,12 +12,36 @@ import { LIMITS } from '../../contract/limits';
 import { STAGE } from '../../contract/routes';
 import {
   type Gateway,
+  type GatewayEvent,
+  type GatewayLimits,
   type GatewayRoute,
   type LambdaHandler,
+  type LocalFunction,
   startGateway,
 } from '../../local/gateway/server';
 
 const SDK_CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+/**
+ * Functions whose every instance runs the same handler: most tests here look at the gateway, not at
+ * instances. `timeoutMs` is each function's own (Lambda) timeout.
+ */
+function asFunctions(
+  handlers: Record<string, LambdaHandler>,
+  timeoutMs = 10_000,
+): Record<string, LocalFunction> {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [name, { timeoutMs, createInstance: () => handler }]),
+  );
+}
+
+const LIMITS_FOR_TESTS: GatewayLimits = {
+  idleTimeoutMs: 60_000,
+  maxConnectionMs: 120_000,
+  maxMessageBytes: LIMITS.maxMessageBytes,
+  maxFrameBytes: LIMITS.maxFrameBytes,
+  integrationTimeoutMs: 1000,
+};
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers: real ws clients, and a record of what each test handler was invoked with.
@@ -163,6 +187,8 @@ async function closeClient(client: Client): Promise<void> {
 describe('gateway with an authorizer and routes', () => {
   const recorder = createRecorder();
   const logs: string[] = [];
+  const events: GatewayEvent[] = [];
+  let instances = 0;
   let gateway: Gateway;
   let management: ApiGatewayManagementApiClient;
   let lambda: LambdaClient;
@@ -253,6 +279,7 @@ describe('gateway with an authorizer and routes', () => {
       );
       return { statusCode: 200 };
     },
+    huge: async () => ({ statusCode: 200, body: 'h'.repeat(LIMITS.maxMessageBytes + 1) }),
     notify: async (event) => {
       recorder.record('notify', event);
       const connectionId = field(event, 'connectionId');
@@ -272,6 +299,9 @@ describe('gateway with an authorizer and routes', () => {
     { routeKey: 'boom', function: 'boom', replies: true },
     { routeKey: 'slow', function: 'slow', replies: true },
     { routeKey: 'kick', function: 'kick', replies: false },
+    { routeKey: 'short', function: 'short', replies: true },
+    { routeKey: 'counter', function: 'counter', replies: true },
+    { routeKey: 'huge', function: 'huge', replies: true },
   ];
 
   beforeAll(async () => {
@@ -280,13 +310,29 @@ describe('gateway with an authorizer and routes', () => {
       stage: STAGE,
       routes,
       authorizer: { function: 'authorizer', tokenQueryParameter: 'token' },
-      functions,
-      limits: {
-        idleTimeoutMs: 60_000,
-        maxConnectionMs: 120_000,
-        maxMessageBytes: LIMITS.maxMessageBytes,
-        integrationTimeoutMs: 1000,
+      functions: {
+        ...asFunctions(functions),
+        // Its own timeout is shorter than the gateway's: it is Lambda that stops it.
+        short: { timeoutMs: 300, createInstance: () => functions.slow ?? (async () => undefined) },
+        // Each instance counts its own invocations in module state of its own.
+        counter: {
+          timeoutMs: 10_000,
+          createInstance: () => {
+            instances += 1;
+            const instance = instances;
+            let invocations = 0;
+            return async (event, context) => {
+              invocations += 1;
+              const body: unknown = JSON.parse(String(field(event, 'body')));
+              await delay(Number(field(body, 'ms') ?? 0));
+              const remainingMs = context.getRemainingTimeInMillis();
+              return { statusCode: 200, body: JSON.stringify({ instance, invocations, remainingMs }) };
+            };
+          },
+        },
       },
+      limits: LIMITS_FOR_TESTS,
+      onEvent: (event) => events.push(event),
       log: (line) => logs.push(line),
     });
     management = new ApiGatewayManagementApiClient({ ...SDK_CONFIG, endpoint: gateway.connectionsEndpoint });
@@ -322,14 +368,14 @@ describe('gateway with an authorizer and routes', () => {
       expect(gateway.connectionCount()).toBe(0);
     });
 
-    it('refuses the upgrade with the status $connect returns, or 500 when it throws, and keeps no connection', async () => {
+    it('refuses the upgrade with the status $connect returns, or 502 when it throws, and keeps no connection', async () => {
       const disconnectsBefore = recorder.of('disconnect').length;
 
       const failed = await refusedUpgrade(`${gateway.wsUrl}?token=alice&mode=fail`);
       const threw = await refusedUpgrade(`${gateway.wsUrl}?token=alice&mode=throw`);
 
       expect(failed.status).toBe(500);
-      expect(threw.status).toBe(500);
+      expect(threw.status).toBe(502);
       expect(logs.some((line) => line.includes('connect bug'))).toBe(true);
       expect(gateway.connectionCount()).toBe(0);
       expect(recorder.of('disconnect')).toHaveLength(disconnectsBefore);
@@ -365,8 +411,15 @@ describe('gateway with an authorizer and routes', () => {
         stageVariables: {},
         requestContext: { routeKey: '$connect', eventType: 'CONNECT', stage: STAGE },
       });
+      const forwarding = {
+        'X-Forwarded-For': '127.0.0.1',
+        'X-Forwarded-Port': String(gateway.port),
+        'X-Forwarded-Proto': 'http',
+        'X-Amzn-Trace-Id': expect.stringMatching(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/),
+      };
+      expect(authorizer).toMatchObject({ headers: forwarding });
       expect(connect).toMatchObject({
-        headers: { 'User-Agent': 'gateway-test', 'Sec-WebSocket-Version': '13' },
+        headers: { 'User-Agent': 'gateway-test', 'Sec-WebSocket-Version': '13', ...forwarding },
         multiValueHeaders: { 'User-Agent': ['gateway-test'] },
         queryStringParameters: { token: 'alice' },
         isBase64Encoded: false,
@@ -400,10 +453,17 @@ describe('gateway with an authorizer and routes', () => {
     await closeClient(client);
     await eventually(() => recorder.forConnection('disconnect', client.connectionId)[0]);
 
-    const expected = { principalId: 'user-alice', userId: 'alice', plan: 'pro', level: 3 };
+    // API Gateway hands routes every context value as a string; integrationLatency stays a number.
+    const expected = {
+      principalId: 'user-alice',
+      userId: 'alice',
+      plan: 'pro',
+      level: '3',
+      integrationLatency: expect.any(Number),
+    };
     for (const fn of ['connect', 'echo', 'disconnect']) {
       const event = recorder.forConnection(fn, client.connectionId)[0]?.event;
-      expect(field(event, 'requestContext', 'authorizer'), fn).toMatchObject(expected);
+      expect(field(event, 'requestContext', 'authorizer'), fn).toEqual(expected);
     }
     expect(recorder.forConnection('disconnect', client.connectionId)[0]?.event).toMatchObject({
       requestContext: {
@@ -470,18 +530,6 @@ describe('gateway with an authorizer and routes', () => {
       }
     });
 
-    it('routes binary frames to $default base64-encoded', async () => {
-      client.ws.send(Buffer.from([0, 1, 2, 255]), { binary: true });
-
-      const frame = await client.next();
-
-      expect(JSON.parse(frame.text)).toEqual({
-        route: '$default',
-        body: Buffer.from([0, 1, 2, 255]).toString('base64'),
-        isBase64Encoded: true,
-      });
-    });
-
     it('sends no route response when the route does not reply', async () => {
       const before = recorder.forConnection('silent', client.connectionId).length;
       send(client, { action: 'silent' });
@@ -512,12 +560,67 @@ describe('gateway with an authorizer and routes', () => {
       expect(JSON.parse((await client.next()).text)).toMatchObject({ route: 'echo' });
     });
 
-    it('answers Internal server error when a handler outlives the integration timeout', async () => {
+    it('answers Endpoint request timed out when a handler outlives the integration timeout', async () => {
       send(client, { action: 'slow', ms: 1500 });
 
       const frame = await client.next(3000);
 
+      expect(JSON.parse(frame.text)).toEqual({
+        message: 'Endpoint request timed out',
+        connectionId: client.connectionId,
+        requestId: expect.any(String),
+      });
+    });
+
+    it('answers Internal server error when a handler outlives its own, shorter timeout', async () => {
+      send(client, { action: 'short', ms: 600 });
+
+      const frame = await client.next(3000);
+
       expect(JSON.parse(frame.text)).toMatchObject({ message: 'Internal server error' });
+      expect(logs.some((line) => line.includes('Task timed out after 0.30 seconds'))).toBe(true);
+    });
+
+    it("counts a handler's remaining time down from its own timeout", async () => {
+      send(client, { action: 'counter', ms: 0 });
+
+      const reply = JSON.parse((await client.next()).text);
+
+      expect(reply.remainingMs).toBeLessThanOrEqual(10_000);
+      expect(reply.remainingMs).toBeGreaterThan(LIMITS_FOR_TESTS.integrationTimeoutMs);
+    });
+
+    it('runs concurrent invocations in separate instances and reuses an idle one', async () => {
+      const before = instances;
+      for (let i = 0; i < 3; i += 1) send(client, { action: 'counter', ms: 200 });
+      const replies = [];
+      for (let i = 0; i < 3; i += 1) replies.push(JSON.parse((await client.next()).text));
+      send(client, { action: 'counter', ms: 0 });
+      const reused = JSON.parse((await client.next()).text);
+
+      // Three at once needed three instances (one may be the idle one from the test above), each
+      // with its own module state; the fourth found an idle one.
+      const used = new Set(replies.map((reply) => reply.instance));
+      expect(used.size).toBe(3);
+      expect(instances - before).toBeGreaterThanOrEqual(2);
+      expect(used.has(reused.instance)).toBe(true);
+      expect(reused.invocations).toBeGreaterThan(1);
+      expect(gateway.instanceCount('counter')).toBe(instances);
+    });
+
+    it('does not deliver a route response over the outgoing limit, and reports it', async () => {
+      send(client, { action: 'huge' });
+
+      const oversize = await eventually(() => events.find((event) => event.type === 'oversize'));
+      send(client, { action: 'echo', n: 4 });
+
+      expect(oversize).toEqual({
+        type: 'oversize',
+        connectionId: client.connectionId,
+        bytes: LIMITS.maxMessageBytes + 1,
+        source: 'route response',
+      });
+      expect(JSON.parse((await client.next()).text)).toMatchObject({ route: 'echo' });
     });
 
     it('dispatches frames concurrently and loses none', async () => {
@@ -531,6 +634,29 @@ describe('gateway with an authorizer and routes', () => {
       const echoed = texts.slice(0, 20).map((text) => JSON.parse(String(JSON.parse(text).body)).n);
       expect([...echoed].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, n) => n));
     });
+  });
+
+  it('refuses unsigned @connections and Lambda API requests, as IAM authorization does', async () => {
+    const client = await openClient(gateway, recorder, { token: 'kate' });
+
+    const post = await fetch(
+      `${gateway.connectionsEndpoint}/@connections/${encodeURIComponent(client.connectionId)}`,
+      {
+        method: 'POST',
+        body: 'unsigned',
+      },
+    );
+    const invoke = await fetch(`${gateway.lambdaEndpoint}/2015-03-31/functions/notify/invocations`, {
+      method: 'POST',
+      body: '{}',
+    });
+
+    for (const response of [post, invoke]) {
+      expect(response.status).toBe(403);
+      expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    }
+    expect(client.pending()).toBe(0);
+    await closeClient(client);
   });
 
   describe('@connections through the SDK', () => {
@@ -641,10 +767,34 @@ describe('gateway with an authorizer and routes', () => {
     });
   });
 
-  it('closes the socket with 1009 on a message over the limit, then fires $disconnect', async () => {
+  it('closes the socket with 1003 on a binary frame, then fires $disconnect, and routes nothing', async () => {
+    const client = await openClient(gateway, recorder, { token: 'iris' });
+
+    client.ws.send(Buffer.from([0, 1, 2, 255]), { binary: true });
+    const closed = await client.closed;
+
+    expect(closed.code).toBe(1003);
+    const disconnect = await eventually(() => recorder.forConnection('disconnect', client.connectionId)[0]);
+    expect(field(disconnect.event, 'requestContext', 'disconnectStatusCode')).toBe(1003);
+    expect(recorder.forConnection('fallback', client.connectionId)).toHaveLength(0);
+  });
+
+  it('takes a text frame of 32 KB', async () => {
+    const client = await openClient(gateway, recorder, { token: 'jack' });
+    const body = JSON.stringify({ action: 'echo', pad: '' });
+    const frame = JSON.stringify({ action: 'echo', pad: 'p'.repeat(LIMITS.maxFrameBytes - body.length) });
+
+    client.ws.send(frame);
+
+    expect(Buffer.byteLength(frame)).toBe(LIMITS.maxFrameBytes);
+    expect(JSON.parse((await client.next()).text)).toMatchObject({ route: 'echo' });
+    await closeClient(client);
+  });
+
+  it('closes the socket with 1009 on a frame over 32 KB, then fires $disconnect', async () => {
     const client = await openClient(gateway, recorder, { token: 'hank' });
 
-    client.ws.send('z'.repeat(LIMITS.maxMessageBytes + 1));
+    client.ws.send('z'.repeat(LIMITS.maxFrameBytes + 1));
     const closed = await client.closed;
 
     expect(closed.code).toBe(1009);
@@ -731,19 +881,14 @@ describe('gateway without a $default route', () => {
         { routeKey: '$connect', function: 'connect', replies: false },
         { routeKey: 'echo', function: 'echo', replies: true },
       ],
-      functions: {
+      functions: asFunctions({
         connect: async (event) => {
           recorder.record('connect', event);
           return { statusCode: 200 };
         },
         echo: async () => ({ statusCode: 200, body: 'echoed' }),
-      },
-      limits: {
-        idleTimeoutMs: 60_000,
-        maxConnectionMs: 120_000,
-        maxMessageBytes: 1024,
-        integrationTimeoutMs: 1000,
-      },
+      }),
+      limits: { ...LIMITS_FOR_TESTS, maxMessageBytes: 1024, maxFrameBytes: 1024 },
       httpFallback: (req, res) => {
         if (req.url !== '/hello') return false;
         res.end('hello');
@@ -795,7 +940,7 @@ describe('gateway connection time limits', () => {
         { routeKey: '$disconnect', function: 'disconnect', replies: false },
         { routeKey: '$default', function: 'fallback', replies: false },
       ],
-      functions: {
+      functions: asFunctions({
         connect: async (event) => {
           recorder.record('connect', event);
           return { statusCode: 200 };
@@ -805,8 +950,8 @@ describe('gateway connection time limits', () => {
           return { statusCode: 200 };
         },
         fallback: async () => ({ statusCode: 200 }),
-      },
-      limits: { idleTimeoutMs: 300, maxConnectionMs: 800, maxMessageBytes: 1024, integrationTimeoutMs: 1000 },
+      }),
+      limits: { ...LIMITS_FOR_TESTS, idleTimeoutMs: 300, maxConnectionMs: 800 },
       log: () => {},
     });
   });
@@ -856,7 +1001,7 @@ describe('gateway close()', () => {
         { routeKey: '$connect', function: 'connect', replies: false },
         { routeKey: '$disconnect', function: 'disconnect', replies: false },
       ],
-      functions: {
+      functions: asFunctions({
         connect: async (event) => {
           recorder.record('connect', event);
           return { statusCode: 200 };
@@ -865,13 +1010,8 @@ describe('gateway close()', () => {
           await delay(50);
           recorder.record('disconnect', event);
         },
-      },
-      limits: {
-        idleTimeoutMs: 60_000,
-        maxConnectionMs: 120_000,
-        maxMessageBytes: 1024,
-        integrationTimeoutMs: 1000,
-      },
+      }),
+      limits: LIMITS_FOR_TESTS,
       log: () => {},
     });
     const clients = [await openClient(gateway, recorder, {}), await openClient(gateway, recorder, {})];
@@ -885,5 +1025,174 @@ describe('gateway close()', () => {
     expect(recorder.of('disconnect')).toHaveLength(2);
     expect(gateway.connectionCount()).toBe(0);
     await expect(fetch(gateway.httpUrl)).rejects.toThrow();
+  });
+});
+
+describe('gateway with IAM, throttling and quotas', () => {
+  const recorder = createRecorder();
+  const logs: string[] = [];
+  let gateway: Gateway;
+  const KEYS: Record<string, string> = { poster: 'poster-secret', invoker: 'invoker-secret' };
+
+  beforeAll(async () => {
+    gateway = await startGateway({
+      port: 0,
+      stage: STAGE,
+      routes: [
+        { routeKey: '$connect', function: 'connect', replies: false },
+        { routeKey: '$disconnect', function: 'disconnect', replies: false },
+        { routeKey: 'echo', function: 'echo', replies: true },
+      ],
+      authorizer: { function: 'authorizer', tokenQueryParameter: 'token' },
+      functions: asFunctions({
+        authorizer: async (event) => ({
+          principalId: 'someone',
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: field(event, 'methodArn') },
+            ],
+          },
+          // Over the 8 KB quota on an authorizer's result when the token asks for it.
+          context: {
+            padding: field(event, 'queryStringParameters', 'token') === 'big' ? 'b'.repeat(8200) : '',
+          },
+        }),
+        connect: async (event) => {
+          recorder.record('connect', event);
+          return { statusCode: 200 };
+        },
+        disconnect: async (event) => {
+          recorder.record('disconnect', event);
+          return { statusCode: 200 };
+        },
+        echo: async () => ({ statusCode: 200, body: 'echoed' }),
+        target: async () => 'ran',
+      }),
+      access: {
+        secretFor: (accessKeyId) => KEYS[accessKeyId],
+        authorize: (accessKeyId, call) => {
+          const allowed =
+            (accessKeyId === 'poster' && call.service === 'execute-api' && call.method === 'POST') ||
+            (accessKeyId === 'invoker' && call.service === 'lambda' && call.functionName === 'target');
+          return allowed
+            ? undefined
+            : { statusCode: 403, errorType: 'AccessDeniedException', message: 'denied' };
+        },
+      },
+      throttle: { rateLimit: 1, burstLimit: 2 },
+      loseDisconnects: true,
+      limits: LIMITS_FOR_TESTS,
+      log: (line) => logs.push(line),
+    });
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  const managementAs = (accessKeyId: string, secretAccessKey: string) =>
+    new ApiGatewayManagementApiClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey },
+      endpoint: gateway.connectionsEndpoint,
+    });
+
+  async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  it('checks signatures and grants of @connections and Lambda calls', async () => {
+    const client = await openClient(gateway, recorder, { token: 'a' });
+    const poster = managementAs('poster', 'poster-secret');
+    const forger = managementAs('poster', 'wrong-secret');
+    const stranger = managementAs('stranger', 'whatever');
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'invoker', secretAccessKey: 'invoker-secret' },
+      endpoint: gateway.lambdaEndpoint,
+    });
+    const connection = { ConnectionId: client.connectionId };
+
+    await poster.send(new PostToConnectionCommand({ ...connection, Data: 'signed' }));
+    const forged = await failureOf(forger.send(new PostToConnectionCommand({ ...connection, Data: 'x' })));
+    const unknown = await failureOf(stranger.send(new PostToConnectionCommand({ ...connection, Data: 'x' })));
+    const notGranted = await failureOf(poster.send(new GetConnectionCommand(connection)));
+    const invoked = await lambda.send(new InvokeCommand({ FunctionName: 'target', Payload: '{}' }));
+    const invokeDenied = await failureOf(
+      lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: '{}' })),
+    );
+
+    expect((await client.next()).text).toBe('signed');
+    expect(field(forged, 'name')).toBe('InvalidSignatureException');
+    expect(field(unknown, 'name')).toBe('UnrecognizedClientException');
+    expect(field(notGranted, 'name')).toBe('AccessDeniedException');
+    expect(field(notGranted, '$metadata', 'httpStatusCode')).toBe(403);
+    expect(JSON.parse(invoked.Payload?.transformToString() ?? '')).toBe('ran');
+    expect(field(invokeDenied, 'name')).toBe('AccessDeniedException');
+    expect(client.pending()).toBe(0);
+    for (const sdk of [poster, forger, stranger, lambda]) sdk.destroy();
+    await closeClient(client);
+  });
+
+  it('answers Too Many Requests to messages over the stage throttle, and keeps the socket open', async () => {
+    const client = await openClient(gateway, recorder, { token: 'b' });
+
+    for (let i = 0; i < 4; i += 1) send(client, { action: 'echo' });
+    const texts: string[] = [];
+    for (let i = 0; i < 4; i += 1) texts.push((await client.next()).text);
+
+    const refused = texts.filter((text) => text !== 'echoed').map((text) => JSON.parse(text));
+    expect(texts.filter((text) => text === 'echoed').length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const frame of refused) {
+      expect(frame).toEqual({
+        message: 'Too Many Requests',
+        connectionId: client.connectionId,
+        requestId: expect.any(String),
+      });
+    }
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    await closeClient(client);
+  });
+
+  it('refuses a connection whose authorizer result is over 8 KB with 500', async () => {
+    const refused = await refusedUpgrade(`${gateway.wsUrl}?token=big`);
+
+    expect(refused.status).toBe(500);
+    expect(logs.some((line) => line.includes('over the 8192-byte quota'))).toBe(true);
+  });
+
+  it('can lose $disconnect, as API Gateway may', async () => {
+    const client = await openClient(gateway, recorder, { token: 'd' });
+
+    await closeClient(client);
+
+    await eventually(() => logs.find((line) => line.includes(`$disconnect for ${client.connectionId} lost`)));
+    expect(recorder.forConnection('disconnect', client.connectionId)).toEqual([]);
+  });
+});
+
+describe('gateway with a quota of new connections', () => {
+  it('refuses new connections over the per-second quota with 429', async () => {
+    const gateway = await startGateway({
+      port: 0,
+      stage: STAGE,
+      routes: [{ routeKey: '$connect', function: 'connect', replies: false }],
+      functions: asFunctions({ connect: async () => ({ statusCode: 200 }) }),
+      connectRateLimit: 1,
+      limits: LIMITS_FOR_TESTS,
+      log: () => {},
+    });
+
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => refusedUpgrade(gateway.wsUrl).catch(() => undefined)),
+    );
+
+    expect(results.filter((result) => result?.status === 429).length).toBeGreaterThanOrEqual(1);
+    await gateway.close();
   });
 });

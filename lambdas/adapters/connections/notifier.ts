@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerEvent } from '../../../contract/protocol/frames';
 import type { ConnectionNotifier, PostResult } from '../../core/ports';
+import type { AwsClientConfig } from '../aws-config';
 import { count } from '../observability/telemetry';
 
 /** SDK v3 errors carry `name` and `$metadata.httpStatusCode`, never `statusCode`. */
@@ -17,8 +18,8 @@ const isGone = (error: unknown) => error instanceof Error && error.name === 'Gon
 export class ManagementApiNotifier implements ConnectionNotifier {
   private readonly client: ApiGatewayManagementApiClient;
 
-  constructor(endpoint: string) {
-    this.client = new ApiGatewayManagementApiClient({ endpoint });
+  constructor(endpoint: string, config: AwsClientConfig) {
+    this.client = new ApiGatewayManagementApiClient({ ...config, endpoint });
   }
 
   async post(connectionId: string, event: ServerEvent, timeoutMs?: number): Promise<PostResult> {

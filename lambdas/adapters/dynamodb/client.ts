@@ -1,12 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsClientConfig } from '../aws-config';
 
 /**
  * The SDK reads endpoints from AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, so the same code talks
  * to AWS, LocalStack or the embedded local servers; nothing here names an endpoint.
  */
-export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+export function createDocumentClient(config: AwsClientConfig): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true },
   });
 }

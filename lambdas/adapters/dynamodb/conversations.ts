@@ -55,7 +55,7 @@ export class DynamoConversationStore implements ConversationStore {
     private readonly tableName: string,
   ) {}
 
-  async recordMessage(message: StoredMessage): Promise<void> {
+  async recordMessage(message: StoredMessage): Promise<number> {
     const participants = participantsOf(message.conversationId);
     if (!participants) throw new Error(`Malformed conversation id ${message.conversationId}`);
     // Whoever writes has seen everything before their own message: that keeps unread = lastSeq - seen.
@@ -68,6 +68,7 @@ export class DynamoConversationStore implements ConversationStore {
           Key: { conversationId: message.conversationId },
           UpdateExpression:
             'SET userLo = :lo, userHi = :hi, lastSeq = :seq, lastMessage = :m, activity = :activity, #seen = :seq, #sent = :true',
+          ReturnValues: 'UPDATED_OLD',
           // Two sends finishing out of order must not move the head backwards.
           ConditionExpression: 'attribute_not_exists(lastSeq) OR lastSeq < :seq',
           ExpressionAttributeNames: { '#seen': senderSeen, '#sent': `sent${senderSuffix}` },
@@ -82,7 +83,9 @@ export class DynamoConversationStore implements ConversationStore {
         }),
       ),
     );
-    if (!moved) await this.moveWatermark(message.conversationId, senderSeen, message.seq, false);
+    if (moved) return Number(moved.Attributes?.[senderSeen] ?? 0);
+    await this.moveWatermark(message.conversationId, senderSeen, message.seq, false);
+    return 0;
   }
 
   /** Sets a watermark if it is lower; false when the condition held it back. */

@@ -1,6 +1,7 @@
 import { TIMING_ENV, type Timings } from '../../../contract/environment';
 import { LIMITS } from '../../../contract/limits';
 import { RATE_LIMIT_FACTOR_ENV } from '../../../contract/rate-limits';
+import type { AwsClientConfig } from '../../adapters/aws-config';
 
 /** Reads a required environment variable, failing at cold start rather than on the first request. */
 export function requireEnv(name: string): string {
@@ -28,4 +29,17 @@ export function timingsFromEnv(): Timings {
 
 export function rateLimitFactorFromEnv(): number {
   return numberFromEnv(RATE_LIMIT_FACTOR_ENV, 1);
+}
+
+/** The region and role credentials Lambda sets in every function's environment. */
+export function awsConfigFromEnv(): AwsClientConfig {
+  const sessionToken = process.env.AWS_SESSION_TOKEN;
+  return {
+    region: requireEnv('AWS_REGION'),
+    credentials: {
+      accessKeyId: requireEnv('AWS_ACCESS_KEY_ID'),
+      secretAccessKey: requireEnv('AWS_SECRET_ACCESS_KEY'),
+      ...(sessionToken ? { sessionToken } : {}),
+    },
+  };
 }

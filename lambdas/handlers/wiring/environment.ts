@@ -17,14 +17,15 @@ import { InstanceCache } from '../../core/instance-cache';
 import type { Clock } from '../../core/ports';
 import type { RateLimitDeps } from '../../core/rate-limit';
 import { handlerClock } from './clock';
-import { rateLimitFactorFromEnv, requireEnv, timingsFromEnv } from './config';
+import { awsConfigFromEnv, rateLimitFactorFromEnv, requireEnv, timingsFromEnv } from './config';
 
 /**
  * Builders for the stores and clients a handler needs, each reading only its own configuration: a
  * function is granted (and given the name of) only the tables it uses. Handlers call them once, at
  * module load, so a missing variable fails the cold start.
  */
-const db = createDocumentClient();
+const aws = awsConfigFromEnv();
+const db = createDocumentClient(aws);
 
 /** Date.now(), unless the local runtime set another clock (clock.ts). */
 export const systemClock: Clock = handlerClock;
@@ -33,11 +34,11 @@ export const userStoreFromEnv = () => new DynamoUserStore(db, requireEnv(USERS_T
 export const messageStoreFromEnv = () => new DynamoMessageStore(db, requireEnv(MESSAGES_TABLE.envVar));
 export const conversationStoreFromEnv = () =>
   new DynamoConversationStore(db, requireEnv(CONVERSATIONS_TABLE.envVar));
-export const notifierFromEnv = () => new ManagementApiNotifier(requireEnv(ENV.connectionsEndpoint));
+export const notifierFromEnv = () => new ManagementApiNotifier(requireEnv(ENV.connectionsEndpoint), aws);
 export const deviceStoreFromEnv = () => new DynamoDeviceStore(db, requireEnv(USERS_TABLE.envVar));
 export const uploadSlotStoreFromEnv = () => new DynamoUploadSlotStore(db, requireEnv(USERS_TABLE.envVar));
 export const drainInvokerFromEnv = () =>
-  new LambdaInvoker<DrainRequest>(requireEnv(functionNameEnvVar('drain')));
+  new LambdaInvoker<DrainRequest>(requireEnv(functionNameEnvVar('drain')), aws);
 export const rateLimitDepsFromEnv = (): RateLimitDeps => ({
   counter: new DynamoRateCounter(db, requireEnv(USERS_TABLE.envVar)),
   refusedUntil: new InstanceCache<number>(10_000),
