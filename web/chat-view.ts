@@ -272,6 +272,8 @@ export class ChatView {
    * what the user is reading in place while older messages are added above it.
    */
   render({ keepBottomOffset = false } = {}): void {
+    // A rebuilt row takes its media element along, and moving an element drops its focus.
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
     const atBottom = this.atBottom();
     const fromBottom = this.log.scrollHeight - this.log.scrollTop;
     const wanted: HTMLElement[] = [];
@@ -321,6 +323,9 @@ export class ChatView {
     }
     for (const key of this.rows.keys()) if (!used.has(key)) this.rows.delete(key);
     reconcile(this.list, wanted);
+    if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) {
+      focused.focus({ preventScroll: true });
+    }
     for (const [id, node] of this.mediaNodes) if (!node.element.isConnected) this.mediaNodes.delete(id);
     this.watchPeerRows();
     this.renderHistoryState();
