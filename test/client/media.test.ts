@@ -110,15 +110,21 @@ describe('the upload request', () => {
   });
 });
 
+/** An upload of a PNG whose slots are numbered u1, u2, … and whose transfers the test finishes or fails. */
+function pngUpload() {
+  const uploader = fakeUploader();
+  let slots = 0;
+  const upload = new MediaUpload(describeMedia({ to: 'bob', file: png() }), {
+    requestSlot: async () => slot(`u${++slots}`),
+    upload: uploader.upload,
+    progress: () => {},
+  });
+  return { uploader, upload };
+}
+
 describe('one file upload', () => {
   it('uploads once for concurrent callers, and reuses a finished upload until it is discarded', async () => {
-    const uploader = fakeUploader();
-    let slots = 0;
-    const upload = new MediaUpload(describeMedia({ to: 'bob', file: png() }), {
-      requestSlot: async () => slot(`u${++slots}`),
-      upload: uploader.upload,
-      progress: () => {},
-    });
+    const { uploader, upload } = pngUpload();
     const first = upload.uploadId();
     const second = upload.uploadId();
     await vi.waitFor(() => expect(uploader.calls).toHaveLength(1));
@@ -135,13 +141,7 @@ describe('one file upload', () => {
   });
 
   it('starts over with a new slot when an upload did not finish', async () => {
-    const uploader = fakeUploader();
-    let slots = 0;
-    const upload = new MediaUpload(describeMedia({ to: 'bob', file: png() }), {
-      requestSlot: async () => slot(`u${++slots}`),
-      upload: uploader.upload,
-      progress: () => {},
-    });
+    const { uploader, upload } = pngUpload();
     const failed = upload.uploadId();
     await vi.waitFor(() => expect(uploader.calls).toHaveLength(1));
     uploader.calls[0]?.fail(new ChatClientError('UPLOAD_FAILED', 'refused'));
