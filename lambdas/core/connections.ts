@@ -20,9 +20,6 @@ export interface ConnectionDeps extends PresenceChangeDeps {
   heartbeatIntervalMs: number;
 }
 
-/** Expired connections one sweep handles at most; the next sweep takes the rest. */
-const SWEEP_BATCH = 1000;
-
 /**
  * Stores the connection; the result says whether the user just came online. Telling their contacts
  * is left to `announceOnline`, run after $connect returns: it may take many reads, and the WebSocket
@@ -176,32 +173,42 @@ export async function heartbeat(
 }
 
 export interface SweepResult {
-  /** Expired records found. */
+  /** Connections stored with a freshness that lapsed; most were kept fresh by their heartbeats since. */
+  checked: number;
+  /** Of those, the ones whose heartbeats lapsed too. */
   expired: number;
-  /** Records removed; the others were refreshed by a heartbeat (or removed) in the meantime. */
+  /** Connections removed; the others were refreshed by a heartbeat (or removed) in the meantime. */
   removed: number;
   /** Users announced offline. */
   offline: number;
 }
 
 /**
- * Removes connection records whose heartbeats lapsed, for when `$disconnect` never came, and announces
- * their users offline when no fresh connection is left. Their last seen stays the last heartbeat.
- * A record is removed only if its freshUntil is unchanged, so a heartbeat racing the sweep wins.
+ * Removes connections whose heartbeats lapsed, for when `$disconnect` never came, and announces their
+ * users offline when no fresh connection is left. Their last seen stays the last heartbeat.
+ * Heartbeats move only a connection's freshness on its user's profile, never its entry in the
+ * sweeper's index: each sweep reads the profile of every connection older than its first freshness
+ * (a read costs a tenth of the index write a heartbeat would otherwise make). A connection is removed
+ * only if it is still not fresh, so a heartbeat racing the sweep wins.
  */
 export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResult> {
   const now = deps.clock.now();
-  const expired = await deps.users.expiredConnections(now, SWEEP_BATCH);
+  const candidates = await deps.users.expiredConnections(now);
+  const users = await deps.users.getUsers([...new Set(candidates.map((c) => c.userId))], now);
+  const expired = candidates.filter(
+    (c) => !users.get(c.userId)?.connections.some((live) => live.connectionId === c.connectionId),
+  );
   const removed = await Promise.all(
-    expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, c.freshUntil)),
+    expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, now)),
   );
   // A socket whose token ran out may still be open and listening: it is closed (a gone one costs a 410).
   // One that only missed heartbeats stays open: its next heartbeat brings it back.
   const tokenEnded = removed.filter((c) => c?.tokenExpiresAt !== undefined && c.tokenExpiresAt <= now);
   await Promise.all(tokenEnded.map((c) => c && deps.notifier.disconnect(c.connectionId)));
-  const users = new Set(removed.flatMap((connection) => connection?.userId ?? []));
-  const offline = await Promise.all([...users].map((userId) => announceIfOffline(deps, userId, now)));
+  const left = new Set(removed.flatMap((connection) => connection?.userId ?? []));
+  const offline = await Promise.all([...left].map((userId) => announceIfOffline(deps, userId, now)));
   return {
+    checked: candidates.length,
     expired: expired.length,
     removed: removed.filter((connection) => connection !== undefined).length,
     offline: offline.filter(Boolean).length,

@@ -51,15 +51,15 @@ export interface UserStore {
   /** Stores the connection and creates or touches the user's profile. */
   addConnection(connection: Connection): Promise<void>;
   /**
-   * Removes a connection record and returns it, or undefined when there was none. With `ifFreshUntil`
-   * the record goes only if no heartbeat has moved its freshUntil since it was read.
+   * Removes a connection and returns it with its last freshness, or undefined when there was none. With
+   * `ifLapsedAt` it goes only if it is not fresh at that time, so a heartbeat racing the sweeper wins.
    */
   removeConnection(
     userId: string,
     connectionId: string,
-    ifFreshUntil?: number,
+    ifLapsedAt?: number,
   ): Promise<Connection | undefined>;
-  /** Extends a connection's life; false when the record is gone (expired or removed). */
+  /** Extends a connection's life; false when it is gone or already lapsed (then it is stored again). */
   refreshConnection(userId: string, connectionId: string, freshUntil: number, now: number): Promise<boolean>;
   /** Profile and the connections still fresh at `now`. */
   getUser(userId: string, now: number): Promise<UserState>;
@@ -77,8 +77,12 @@ export interface UserStore {
   addWatchers(viewerId: string, targetIds: readonly string[], freshUntil: number): Promise<void>;
   /** Users whose subscription to `userId`'s presence is still fresh at `now`, at most `limit`. */
   watchersOf(userId: string, now: number, limit: number): Promise<string[]>;
-  /** Connection records whose freshUntil is before `now`, at most about `limit`; may lag behind writes. */
-  expiredConnections(now: number, limit: number): Promise<Connection[]>;
+  /**
+   * Connections stored with a freshUntil before `now`: the ones that may have lapsed, since heartbeats
+   * extend a connection without moving what it was stored with. Their freshness is what getUser says.
+   * May lag behind writes.
+   */
+  expiredConnections(now: number): Promise<Connection[]>;
 }
 
 /** A media part as stored: the attachment without a download URL, and the key of its object. */

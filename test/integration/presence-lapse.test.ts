@@ -85,7 +85,7 @@ describe('heartbeat lapse', () => {
       connectionId: 'VanishedConnection=',
       deviceId: 'old-phone',
       connectedAt,
-      freshUntil: connectedAt + 60_000,
+      freshUntil: connectedAt + TTL_MS,
     });
     expect(await presenceOf(watcher, 'ghost')).toEqual({ userId: 'ghost', state: 'online' });
     const lastBeat = Date.now();

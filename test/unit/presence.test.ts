@@ -23,14 +23,19 @@ import type { LastSeenVisibility, ServerEvent, Settings } from '../../contract/p
 import { conversationIdOf, participantsOf } from '../../contract/protocol/ids';
 import { createTypingLimiter } from '../../lambdas/core/typing';
 
-/** The user store's contract, in memory: fresh means freshUntil > now, as the DynamoDB store reads it. */
+/**
+ * The user store's contract, in memory: fresh means freshUntil > now, as the DynamoDB store reads it.
+ * A heartbeat moves a connection's freshUntil but not the one the sweeper's index keeps (`stored`).
+ */
 class MemoryUsers implements UserStore {
   readonly profiles = new Map<string, Profile>();
   readonly connections = new Map<string, Connection>();
+  readonly stored = new Map<string, number>();
   readonly watchers = new Map<string, Map<string, number>>();
 
   async addConnection(connection: Connection): Promise<void> {
     this.connections.set(connection.connectionId, { ...connection });
+    this.stored.set(connection.connectionId, connection.freshUntil);
     const profile = this.profiles.get(connection.userId);
     this.profiles.set(connection.userId, {
       ...DEFAULT_SETTINGS,
@@ -57,11 +62,11 @@ class MemoryUsers implements UserStore {
     if (profile) profile.signedOutAt = at;
   }
 
-  async removeConnection(_userId: string, connectionId: string, ifFreshUntil?: number) {
+  async removeConnection(_userId: string, connectionId: string, ifLapsedAt?: number) {
     const connection = this.connections.get(connectionId);
-    if (!connection || (ifFreshUntil !== undefined && connection.freshUntil !== ifFreshUntil))
-      return undefined;
+    if (!connection || (ifLapsedAt !== undefined && connection.freshUntil > ifLapsedAt)) return undefined;
     this.connections.delete(connectionId);
+    this.stored.delete(connectionId);
     return connection;
   }
 
@@ -113,11 +118,10 @@ class MemoryUsers implements UserStore {
       .slice(0, limit);
   }
 
-  async expiredConnections(now: number, limit: number): Promise<Connection[]> {
+  async expiredConnections(now: number): Promise<Connection[]> {
     return [...this.connections.values()]
-      .filter((c) => c.freshUntil < now)
-      .slice(0, limit)
-      .map((c) => ({ ...c }));
+      .map((c) => ({ ...c, freshUntil: this.stored.get(c.connectionId) ?? c.freshUntil }))
+      .filter((c) => c.freshUntil < now);
   }
 
   /** A signed-in user with these settings, optionally connected until `freshUntil`. */
@@ -379,9 +383,11 @@ describe('presence transitions', () => {
     ]);
   });
 
-  it('sweeps lapsed connections, leaves one a heartbeat refreshed, and announces each user once', async () => {
+  it('sweeps lapsed connections, leaves those heartbeats refreshed, and announces each user once', async () => {
     const { users, conversations, notifier, deps } = setup(1_000);
     users.user('peer', {}, 5_000);
+    // Stored with a freshness that lapsed, kept fresh by heartbeats since: read, not removed.
+    users.stored.set('peer-c', 900);
     for (const userId of ['gone', 'saved']) {
       users.user(userId);
       conversations.between(userId, 'peer');
@@ -399,16 +405,16 @@ describe('presence transitions', () => {
     const expiredToken = users.connections.get('g2');
     if (expiredToken) expiredToken.tokenExpiresAt = 900;
     lapsed('saved', 's1');
-    // A heartbeat lands between the sweeper's query and its delete.
-    const expiredConnections = users.expiredConnections.bind(users);
-    users.expiredConnections = async (now, limit) => {
-      const found = await expiredConnections(now, limit);
+    // A heartbeat lands between the sweeper's read of the profiles and its removal.
+    const getUsers = users.getUsers.bind(users);
+    users.getUsers = async (userIds, now) => {
+      const found = await getUsers(userIds, now);
       const saved = users.connections.get('s1');
       if (saved) saved.freshUntil = 1_500;
       return found;
     };
 
-    expect(await sweepConnections(deps)).toEqual({ expired: 3, removed: 2, offline: 1 });
+    expect(await sweepConnections(deps)).toEqual({ checked: 4, expired: 3, removed: 2, offline: 1 });
     expect([...users.connections.keys()].sort()).toEqual(['peer-c', 's1']);
     // Lapsed sockets stay open: a heartbeat brings them back. Only one whose token ran out is closed.
     expect(notifier.disconnected).toEqual(['g2']);

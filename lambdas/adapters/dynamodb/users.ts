@@ -40,6 +40,13 @@ export function expiryShardOf(connectionId: string): string {
 /** DynamoDB's TTL wants epoch seconds; freshness is judged on `freshUntil` (ms) because TTL deletes late. */
 const ttlSeconds = (freshUntil: number) => Math.ceil(freshUntil / 1000);
 
+/**
+ * A connection record is garbage once API Gateway has closed its socket, at the latest the maximum
+ * connection duration after it opened; heartbeats do not move the record, so TTL must not go by them.
+ */
+const connectionTtlSeconds = (connection: Connection) =>
+  ttlSeconds(Math.max(connection.freshUntil, connection.connectedAt + LIMITS.maxConnectionMs));
+
 /** A profile's settings, the defaults standing in for those never changed. */
 function settingsOf(item: Record<string, unknown>): Settings {
   const settings = decode(settingsAttributes, item, 'profile');
@@ -52,8 +59,9 @@ function settingsOf(item: Record<string, unknown>): Settings {
 /**
  * The profile item keeps a copy of each live connection, under `c#<connectionId>`, so that one read
  * (or one BatchGetItem for both people of a conversation) answers "does this user exist, what are
- * their settings, and where are they connected". The connection items stay the record of truth for
- * TTL and the sweeper's index; every change to one changes the other.
+ * their settings, and where are they connected". The copy's freshUntil is the truth: a heartbeat moves
+ * only it (one write). The connection item keeps the freshness it was stored with, so its entry in the
+ * sweeper's index never moves; the sweeper reads the copy of every entry that lapsed.
  */
 const LIVE_ATTRIBUTE_PREFIX = 'c#';
 const liveKey = (connectionId: string) => LIVE_ATTRIBUTE_PREFIX + connectionId;
@@ -99,7 +107,7 @@ export class DynamoUserStore implements UserStore {
             sk: CONNECTION_PREFIX + connection.connectionId,
             ...connection,
             expiryShard: expiryShardOf(connection.connectionId),
-            expiresAt: ttlSeconds(connection.freshUntil),
+            expiresAt: connectionTtlSeconds(connection),
           },
         }),
       ),
@@ -127,34 +135,46 @@ export class DynamoUserStore implements UserStore {
   async removeConnection(
     userId: string,
     connectionId: string,
-    ifFreshUntil?: number,
+    ifLapsedAt?: number,
   ): Promise<Connection | undefined> {
+    // The copy goes first: it holds the freshness a racing heartbeat moves, so its condition decides.
+    const lapsed = ifLapsedAt !== undefined;
+    const profile = await unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userKey(userId), sk: PROFILE },
+          UpdateExpression: 'REMOVE #c',
+          ConditionExpression: lapsed
+            ? 'attribute_exists(pk) AND (attribute_not_exists(#c) OR #c.freshUntil <= :now)'
+            : 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#c': liveKey(connectionId) },
+          ...(lapsed && { ExpressionAttributeValues: { ':now': ifLapsedAt } }),
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      ),
+    );
+    if (!profile) return undefined;
     const removed = await unlessConditionFails(
       this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: userKey(userId), sk: CONNECTION_PREFIX + connectionId },
-          ...(ifFreshUntil !== undefined && {
-            ConditionExpression: 'freshUntil = :f',
-            ExpressionAttributeValues: { ':f': ifFreshUntil },
+          // A heartbeat that found its copy gone stores the connection again, fresh: that record stays.
+          ...(lapsed && {
+            ConditionExpression: 'freshUntil <= :now',
+            ExpressionAttributeValues: { ':now': ifLapsedAt },
           }),
           ReturnValues: 'ALL_OLD',
         }),
       ),
     );
     if (!removed?.Attributes) return undefined;
-    const profileUpdated = await unlessConditionFails(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: userKey(userId), sk: PROFILE },
-          UpdateExpression: 'REMOVE #c',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#c': liveKey(connectionId) },
-        }),
-      ),
-    );
-    return profileUpdated ? toConnection(removed.Attributes) : undefined;
+    const stored = toConnection(removed.Attributes);
+    const copy = profile.Attributes?.[liveKey(connectionId)];
+    if (typeof copy !== 'object' || copy === null) return stored;
+    const { freshUntil } = decode(liveConnectionEntry, copy as Record<string, unknown>, 'profile copy');
+    return { ...stored, freshUntil };
   }
 
   async refreshConnection(
@@ -164,34 +184,17 @@ export class DynamoUserStore implements UserStore {
     now: number,
   ): Promise<boolean> {
     const refreshed = await unlessConditionFails(
-      Promise.all([
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: userKey(userId), sk: CONNECTION_PREFIX + connectionId },
-            // The shard is set again so that records written before the index existed join it.
-            UpdateExpression: 'SET freshUntil = :f, expiresAt = :e, expiryShard = :s',
-            ConditionExpression: 'attribute_exists(pk) AND freshUntil > :now',
-            ExpressionAttributeValues: {
-              ':f': freshUntil,
-              ':e': ttlSeconds(freshUntil),
-              ':s': expiryShardOf(connectionId),
-              ':now': now,
-            },
-          }),
-        ),
-        // The profile's copy moves too; if it is missing, so is the connection, which is then stored again.
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: userKey(userId), sk: PROFILE },
-            UpdateExpression: 'SET lastActiveAt = :now, #c.freshUntil = :f',
-            ConditionExpression: 'attribute_exists(#c)',
-            ExpressionAttributeNames: { '#c': liveKey(connectionId) },
-            ExpressionAttributeValues: { ':now': now, ':f': freshUntil },
-          }),
-        ),
-      ]),
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userKey(userId), sk: PROFILE },
+          UpdateExpression: 'SET lastActiveAt = :now, #c.freshUntil = :f',
+          // A copy that lapsed (or went) is not revived here: the caller stores the connection again.
+          ConditionExpression: '#c.freshUntil > :now',
+          ExpressionAttributeNames: { '#c': liveKey(connectionId) },
+          ExpressionAttributeValues: { ':now': now, ':f': freshUntil },
+        }),
+      ),
     );
     return refreshed !== undefined;
   }
@@ -332,8 +335,7 @@ export class DynamoUserStore implements UserStore {
     return watchers.slice(0, limit);
   }
 
-  async expiredConnections(now: number, limit: number): Promise<Connection[]> {
-    const perShard = Math.ceil(limit / EXPIRY_SHARDS);
+  async expiredConnections(now: number): Promise<Connection[]> {
     const shards = await Promise.all(
       Array.from({ length: EXPIRY_SHARDS }, async (_, shard) => {
         const found: Connection[] = [];
@@ -345,13 +347,12 @@ export class DynamoUserStore implements UserStore {
               IndexName: BY_EXPIRY,
               KeyConditionExpression: 'expiryShard = :s AND freshUntil < :now',
               ExpressionAttributeValues: { ':s': shardKey(shard), ':now': now },
-              Limit: perShard - found.length,
               ExclusiveStartKey: startKey,
             }),
           );
           for (const item of page.Items ?? []) found.push(toConnection(item));
           startKey = page.LastEvaluatedKey;
-        } while (startKey && found.length < perShard);
+        } while (startKey);
         return found;
       }),
     );
