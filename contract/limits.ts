@@ -19,10 +19,16 @@ export const LIMITS = {
   pushTimeoutMs: 2000,
   /** Characters in a client-chosen message or request id. */
   maxIdLength: 64,
-  /** Clients send a heartbeat this often; well inside API Gateway's idle timeout. */
-  heartbeatIntervalMs: 60 * 1000,
-  /** A connection record with no heartbeat for this long is stale (three missed heartbeats). */
-  connectionTtlMs: 3 * 60 * 1000,
+  /**
+   * Clients send a heartbeat this often: half of API Gateway's idle timeout, so a heartbeat that comes
+   * late still keeps the socket open. Rarer heartbeats are most of what a connected hour costs less.
+   */
+  heartbeatIntervalMs: 5 * 60 * 1000,
+  /**
+   * A connection with no heartbeat for this long counts as gone: the interval and two minutes more, for
+   * timers that run late (browsers throttle them in background tabs) and a slow round trip.
+   */
+  connectionTtlMs: 7 * 60 * 1000,
   /**
    * Live connections of one user; one more is refused at $connect (429). It also bounds the profile
    * item, which keeps a copy of each live connection (about 100 bytes each), far below 400 KB.
