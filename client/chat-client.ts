@@ -147,6 +147,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private closedForGood = true;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatInFlight = false;
   private heartbeatMs: number;
   private receiptTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly receiptsDue = new Set<string>();
@@ -223,6 +224,15 @@ export class ChatClient extends Emitter<ClientEvents> {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     void this.attempt(this.current.attempt);
+  }
+
+  /**
+   * Heartbeats now, unless one is on its way: a socket that died without closing is then noticed within
+   * the request timeout rather than at the next heartbeat, minutes away. For when the app has reason to
+   * doubt the socket, e.g. the page became visible again; a request that got no reply calls it too.
+   */
+  checkConnection(): void {
+    if (this.socket?.readyState === OPEN && !this.heartbeatInFlight) this.heartbeat();
   }
 
   /** Drops the connection as if the network had failed; the client reconnects with backoff. */
@@ -392,6 +402,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     return new Promise<ReplyOf<A>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.requests.delete(requestId);
+        if (action !== 'heartbeat') this.checkConnection();
         reject(
           new ChatClientError('TIMEOUT', `No reply to ${action} within ${this.options.requestTimeoutMs} ms`),
         );
@@ -530,12 +541,16 @@ export class ChatClient extends Emitter<ClientEvents> {
    * the socket is dead without having closed (a half-open TCP connection), so we reconnect.
    */
   private heartbeat(): void {
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatInFlight = true;
     this.request('heartbeat', {}).then(
       (reply) => {
+        this.heartbeatInFlight = false;
         this.heartbeatMs = reply.intervalMs;
         this.heartbeatTimer = setTimeout(() => this.heartbeat(), this.heartbeatMs);
       },
       (error: unknown) => {
+        this.heartbeatInFlight = false;
         if (error instanceof ChatClientError && error.code === 'TIMEOUT')
           this.disconnect('no heartbeat reply');
         else if (this.socket) this.heartbeatTimer = setTimeout(() => this.heartbeat(), this.heartbeatMs);

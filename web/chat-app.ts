@@ -124,7 +124,11 @@ export class ChatApp implements ChatHost, ListHost {
       listen(window, 'hashchange', () => this.route()),
       listen(window, 'online', () => client.reconnectNow()),
       listen(window, 'offline', () => client.disconnect('the browser went offline')),
-      listen(document, 'visibilitychange', () => this.renderList()),
+      listen(document, 'visibilitychange', () => {
+        this.renderList();
+        // Heartbeats are minutes apart: a socket that died while the page was hidden is found now.
+        if (document.visibilityState === 'visible') client.checkConnection();
+      }),
       listen(document, 'keydown', (event) => {
         // Escape leaves the chat, unless it only meant to clear the "start a conversation" field.
         const inList = event.target instanceof Node && this.list.element.contains(event.target);

@@ -119,6 +119,40 @@ describe('connecting', () => {
     });
   });
 
+  it('checks the connection when asked, once, and reconnects when that heartbeat gets no reply', async () => {
+    const socket = await openClient();
+    client.checkConnection();
+    client.checkConnection();
+    expect(socket.frames('heartbeat')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(states.at(-1)).toMatchObject({
+      state: 'reconnecting',
+      reason: expect.stringContaining('no heartbeat reply'),
+    });
+  });
+
+  it('checks the connection when a request gets no reply, and keeps it when the heartbeat is answered', async () => {
+    const socket = await openClient();
+    const presence = client.getPresence(['bob']);
+    const failed = expect(presence).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await vi.advanceTimersByTimeAsync(1000);
+    await failed;
+    expect(socket.frames('heartbeat')).toHaveLength(2);
+    socket.reply('heartbeat', (requestId) => ({
+      type: 'heartbeat',
+      requestId,
+      expiresAt: 0,
+      intervalMs: 60_000,
+    }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(states.at(-1)).toMatchObject({ state: 'open' });
+    // The answered check starts the interval again: the next heartbeat is a full interval later.
+    await vi.advanceTimersByTimeAsync(58_000);
+    expect(socket.frames('heartbeat')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.frames('heartbeat')).toHaveLength(3);
+  });
+
   it('heartbeats at the interval the server names', async () => {
     const socket = await openClient({ answerHeartbeat: false });
     socket.reply('heartbeat', (requestId) => ({
