@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { ChatClient } from '../client/index';
 import { LIMITS } from '../contract/limits';
 import { conversationIdOf } from '../contract/protocol/ids';
+import { SCHEDULES } from '../contract/routes';
+import { USERS_TABLE } from '../contract/tables';
+import { localTableName } from '../local/provision';
 import { connectUser, NO_RECEIPTS_MS, type Target, withRetries } from './client';
 import { type Counters, subtractCounters } from './counters';
 import { combine, type Dollars, emptyUsage, price, totals, type Usage, usageOf } from './pricing';
 import type { Progress } from './progress';
 import type { SystemProcess } from './system';
 
-/** composite: a sum of measured flows. */
-export type FlowSource = 'measured' | 'composite';
+/** composite: a sum of other flows; model: counted from what the code reads, not measured. */
+export type FlowSource = 'measured' | 'composite' | 'model';
 
 export interface FlowCost {
   flow: string;
@@ -57,6 +60,38 @@ function jpegOfSize(size: number): Buffer {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A connection item as the sweeper's index returns it (keys, ids, times, shard, TTL), in bytes. */
+const CONNECTION_ENTRY_BYTES = 200;
+
+/**
+ * What the sweeper reads for one live connection in an hour (it cannot be measured in a short run:
+ * it starts once the connection outlived its first freshness). Each sweep reads, for every connection
+ * older than that, its user's profile in a strongly consistent BatchGetItem (1 read unit for a profile
+ * under 4 KB, 100 to a call) and its entry in the byExpiry index (an eventually consistent Query, half
+ * a unit per 4 KB). The sweeper's own invocation, once a minute for the whole deployment, and the
+ * writes of connections that lapsed are left out: they do not grow with connected hours.
+ */
+function sweepUsagePerHour(): Usage {
+  const sweeper = SCHEDULES.find((schedule) => schedule.function === 'sweeper');
+  if (!sweeper) throw new Error('no sweeper schedule');
+  const sweeps = 3_600_000 / sweeper.everyMs;
+  const table = localTableName(USERS_TABLE.name);
+  const usage = emptyUsage();
+  usage.dynamo[`BatchGetItem ${table}`] = {
+    calls: sweeps / 100,
+    readUnits: sweeps,
+    writeUnits: 0,
+    conditionFailures: 0,
+  };
+  usage.dynamo[`Query ${table}`] = {
+    calls: 0,
+    readUnits: (sweeps * CONNECTION_ENTRY_BYTES * 0.5) / 4096,
+    writeUnits: 0,
+    conditionFailures: 0,
+  };
+  return usage;
+}
 
 /** A reconnect of the recipient's reading device: open, the automatic sync, its receipt, close. */
 async function reconnect(target: Target): Promise<boolean> {
@@ -319,12 +354,22 @@ export async function runCost(
       ]),
     });
 
+    const sweep = sweepUsagePerHour();
+    add({
+      flow: 'sweep',
+      label: "the sweeper's reads for one live connection over an hour",
+      unit: 'connection-hour',
+      source: 'model',
+      note: 'a profile read and an index entry per sweep, once the connection outlived its first freshness',
+      samples: 0,
+      usage: sweep,
+    });
     const connectionHour = emptyUsage();
     connectionHour.connectionMinutes = 60;
     const hourlyHeartbeats = 3_600_000 / LIMITS.heartbeatIntervalMs;
     add({
       flow: 'connected-hour',
-      label: `one connected hour: 60 connection minutes and ${hourlyHeartbeats} heartbeats`,
+      label: `one connected hour: 60 connection minutes, ${hourlyHeartbeats} heartbeats and the sweeper's reads`,
       unit: 'connection-hour',
       source: 'composite',
       note: undefined,
@@ -332,6 +377,7 @@ export async function runCost(
       usage: combine([
         { usage: connectionHour, weight: 1 },
         { usage: heartbeat, weight: hourlyHeartbeats },
+        { usage: sweep, weight: 1 },
       ]),
     });
 

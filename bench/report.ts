@@ -297,7 +297,7 @@ function sizingSection(sizing: Sizing | undefined): string | undefined {
     `API Gateway: ${n(p.framesInPerSecond)} client frames/s + ${n(p.postsPerSecond)} @connections posts/s; ${n(p.billedApiMessagesPerSecond)} billed messages/s`,
     `Lambda: ${n(p.lambdaInvocationsPerSecond)} invocations/s, about ${n(p.lambdaConcurrency)} concurrent (local durations x${a.awsDurationFactor})`,
     table(['DynamoDB table', 'calls/s', 'RRU/s', 'WRU/s'], tables),
-    `$ per day: messages ${n(d.messages)}, heartbeats ${n(d.heartbeats)}, sessions ${n(d.sessions)}, connection minutes ${n(d.connectionMinutes)}; total ${n(d.total)} (${n(d.total * 30)} a month)`,
+    `$ per day: messages ${n(d.messages)}, heartbeats ${n(d.heartbeats)}, sweeps ${n(d.sweeps)}, sessions ${n(d.sessions)}, connection minutes ${n(d.connectionMinutes)}; total ${n(d.total)} (${n(d.total * 30)} a month)`,
   ].join('\n');
 }
 

@@ -35,6 +35,8 @@ export interface Sizing {
   perDay: {
     messages: number;
     heartbeats: number;
+    /** The sweeper's reads of live connections. */
+    sweeps: number;
     sessions: number;
     connectionMinutes: number;
     total: number;
@@ -61,7 +63,8 @@ export function sizeForMillionUsers(cost: CostResult): Sizing | undefined {
   const message = flow('chat-open-library') ?? flow('chat-open');
   const heartbeat = flow('heartbeat');
   const session = flow('session');
-  if (!message || !heartbeat || !session) return undefined;
+  const sweep = flow('sweep');
+  if (!message || !heartbeat || !session || !sweep) return undefined;
   const a = ASSUMPTIONS;
   const peakSeconds = (perDay: number) => ((perDay * a.peakHourShare) / 3600) * a.burstFactor;
   const messagesPerSecond = peakSeconds(a.dailyUsers * a.messagesPerUserPerDay);
@@ -72,6 +75,7 @@ export function sizeForMillionUsers(cost: CostResult): Sizing | undefined {
     { usage: message.usage, weight: messagesPerSecond },
     { usage: heartbeat.usage, weight: heartbeatsPerSecond },
     { usage: session.usage, weight: connectsPerSecond },
+    { usage: sweep.usage, weight: concurrentConnections / 3600 },
   ]);
   const lambdaMs = Object.values(peak.lambda).reduce((sum, count) => sum + count.billedMs, 0);
 
@@ -79,6 +83,7 @@ export function sizeForMillionUsers(cost: CostResult): Sizing | undefined {
   const perDay = {
     messages: a.dailyUsers * a.messagesPerUserPerDay * message.dollars.total,
     heartbeats: (connectionMinutes / (LIMITS.heartbeatIntervalMs / 60_000)) * heartbeat.dollars.total,
+    sweeps: (connectionMinutes / 60) * sweep.dollars.total,
     sessions: a.dailyUsers * a.sessionsPerUserPerDay * session.dollars.total,
     connectionMinutes: connectionMinutes * PRICES.apiGatewayConnectionMinute,
   };

@@ -186,6 +186,10 @@ describe('sizing for one million daily users', () => {
       flow('chat-open', oneWriteUnit('PutItem messages')),
       flow('heartbeat', oneWriteUnit('UpdateItem users')),
       flow('session', oneWriteUnit('PutItem users')),
+      flow('sweep', {
+        ...emptyUsage(),
+        dynamo: { 'BatchGetItem users': { calls: 1, readUnits: 60, writeUnits: 0, conditionFailures: 0 } },
+      }),
     ],
     lambdaMeanMs: {},
     drainCompleted: true,
@@ -203,6 +207,8 @@ describe('sizing for one million daily users', () => {
     expect(peak.heartbeatsPerSecond).toBeCloseTo(100_000 / (LIMITS.heartbeatIntervalMs / 1000), 6);
     expect(peak.dynamo.messages?.writeUnits).toBeCloseTo(peak.messagesPerSecond, 6);
     expect(peak.dynamo.users?.writeUnits).toBeCloseTo(peak.heartbeatsPerSecond + peak.connectsPerSecond, 6);
+    // The sweeper reads each live connection's profile 60 times an hour.
+    expect(peak.dynamo.users?.readUnits).toBeCloseTo((100_000 * 60) / 3600, 6);
     const invocations = peak.messagesPerSecond + peak.heartbeatsPerSecond + peak.connectsPerSecond;
     expect(peak.lambdaInvocationsPerSecond).toBeCloseTo(invocations, 6);
     expect(peak.lambdaConcurrency).toBeCloseTo(
@@ -217,16 +223,19 @@ describe('sizing for one million daily users', () => {
     const perUnit = price(oneWriteUnit('x')).total;
     expect(sizing.perDay.messages).toBeCloseTo(1e6 * 40 * perUnit, 6);
     expect(sizing.perDay.connectionMinutes).toBeCloseTo(1e6 * 60 * PRICES.apiGatewayConnectionMinute, 6);
+    // An hour connected a day each: a million connected hours of the sweeper's reads.
+    expect(sizing.perDay.sweeps).toBeCloseTo(1e6 * 60 * PRICES.dynamoReadUnit, 6);
     expect(sizing.perDay.total).toBeCloseTo(
       sizing.perDay.messages +
         sizing.perDay.heartbeats +
+        sizing.perDay.sweeps +
         sizing.perDay.sessions +
         sizing.perDay.connectionMinutes,
       6,
     );
   });
 
-  it('gives no sizing without the message, heartbeat and session flows', () => {
+  it('gives no sizing without the message, heartbeat, session and sweep flows', () => {
     expect(sizeForMillionUsers({ ...cost, flows: cost.flows.slice(1) })).toBeUndefined();
   });
 });
