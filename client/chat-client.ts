@@ -84,7 +84,7 @@ export interface ChatClientOptions {
   WebSocket: SocketConstructor;
   /** How long a request waits for its reply. Default 15 s (API Gateway gives up on a route after 29 s). */
   requestTimeoutMs?: number;
-  /** Heartbeat interval until the server's first heartbeat reply names one. */
+  /** Heartbeat interval until the server's first heartbeat reply names one. Default LIMITS.heartbeatIntervalMs. */
   heartbeatIntervalMs?: number;
   /** Receipts wait this long to cover more messages in one frame. Default 250 ms. */
   receiptDelayMs?: number;
@@ -497,7 +497,9 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.setState({ state: 'open', attempt: 0 });
     for (const waiter of this.opened) waiter.resolve();
     this.opened.clear();
-    this.heartbeat();
+    // No heartbeat yet: the sync the server starts on connect proves the socket, and a heartbeat now
+    // would cost a Lambda invocation, a write and two messages per session for nothing else.
+    this.heartbeatTimer = setTimeout(() => this.heartbeat(), this.heartbeatMs);
     this.outbox.pump();
     this.scheduleReceipts(this.store.conversationIds());
   }
@@ -537,7 +539,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * A heartbeat right after connecting tells us the server's interval; one that gets no reply means
+   * Each heartbeat's reply names the server's interval for the next one; one that gets no reply means
    * the socket is dead without having closed (a half-open TCP connection), so we reconnect.
    */
   private heartbeat(): void {

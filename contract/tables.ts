@@ -37,12 +37,14 @@ export interface TableDefinition {
 
 /**
  * users: one partition per user. `sk = "#profile"` holds settings and last activity;
- * `sk = "#conn#<connectionId>"` is one live connection with a heartbeat TTL;
+ * `sk = "#conn#<connectionId>"` is one live connection, as stored at connect (heartbeats move only the
+ * profile's copy of it, so the connection's index entry never moves);
  * `sk = "device#<deviceId>"` holds a device's delivery cursor; `sk = "watch#<viewerId>"` subscribes
  * another user to this one's presence for a while.
  * One Query of the partition answers "does this user exist, and where is it connected".
  * Connection items alone carry `expiryShard` (one of a few values, spread by connection id), so the
- * sparse index byExpiry finds lapsed connections without a Scan and without one hot partition.
+ * sparse index byExpiry finds the connections that may have lapsed without a Scan and without one hot
+ * partition.
  */
 export const USERS_TABLE: TableDefinition = {
   name: 'users',

@@ -188,7 +188,7 @@ export interface SweepResult {
  * users offline when no fresh connection is left. Their last seen stays the last heartbeat.
  * Heartbeats move only a connection's freshness on its user's profile, never its entry in the
  * sweeper's index: each sweep reads the profile of every connection older than its first freshness
- * (a read costs a tenth of the index write a heartbeat would otherwise make). A connection is removed
+ * (a read unit costs a fifteenth of the three write units a heartbeat made). A connection is removed
  * only if it is still not fresh, so a heartbeat racing the sweep wins.
  */
 export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResult> {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient, type StateChange } from '../../client/chat-client';
 import { ChatClientError } from '../../client/errors';
+import { LIMITS } from '../../contract/limits';
 import type { ChatMessage } from '../../contract/protocol/frames';
 import { FakeSocket } from '../support/fake-socket';
 
@@ -19,23 +20,22 @@ function message(seq: number): ChatMessage {
 let client: ChatClient;
 let states: StateChange[];
 
-/** Connects, and answers the first heartbeat unless told not to. */
-async function openClient({ answerHeartbeat = true } = {}): Promise<FakeSocket> {
+/** Connects; the client sends no heartbeat before its interval. */
+async function openClient(): Promise<FakeSocket> {
   const opened = client.connect();
   await vi.advanceTimersByTimeAsync(0);
   const socket = FakeSocket.latest();
   socket.open();
   await opened;
-  if (answerHeartbeat) {
-    socket.reply('heartbeat', (requestId) => ({
-      type: 'heartbeat',
-      requestId,
-      expiresAt: 0,
-      intervalMs: 60_000,
-    }));
-  }
   return socket;
 }
+
+const heartbeatReply = (intervalMs: number) => (requestId: string | undefined) => ({
+  type: 'heartbeat' as const,
+  requestId,
+  expiresAt: 0,
+  intervalMs,
+});
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -109,8 +109,8 @@ describe('connecting', () => {
   });
 
   it('reconnects when a heartbeat gets no reply, as the socket may be dead without knowing it', async () => {
-    await openClient({ answerHeartbeat: false });
-    await vi.advanceTimersByTimeAsync(999);
+    await openClient();
+    await vi.advanceTimersByTimeAsync(LIMITS.heartbeatIntervalMs + 999);
     expect(states.at(-1)).toMatchObject({ state: 'open' });
     await vi.advanceTimersByTimeAsync(1);
     expect(states.at(-1)).toMatchObject({
@@ -123,7 +123,7 @@ describe('connecting', () => {
     const socket = await openClient();
     client.checkConnection();
     client.checkConnection();
-    expect(socket.frames('heartbeat')).toHaveLength(2);
+    expect(socket.frames('heartbeat')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1000);
     expect(states.at(-1)).toMatchObject({
       state: 'reconnecting',
@@ -137,30 +137,23 @@ describe('connecting', () => {
     const failed = expect(presence).rejects.toMatchObject({ code: 'TIMEOUT' });
     await vi.advanceTimersByTimeAsync(1000);
     await failed;
-    expect(socket.frames('heartbeat')).toHaveLength(2);
-    socket.reply('heartbeat', (requestId) => ({
-      type: 'heartbeat',
-      requestId,
-      expiresAt: 0,
-      intervalMs: 60_000,
-    }));
+    expect(socket.frames('heartbeat')).toHaveLength(1);
+    socket.reply('heartbeat', heartbeatReply(60_000));
     await vi.advanceTimersByTimeAsync(1000);
     expect(states.at(-1)).toMatchObject({ state: 'open' });
     // The answered check starts the interval again: the next heartbeat is a full interval later.
     await vi.advanceTimersByTimeAsync(58_000);
-    expect(socket.frames('heartbeat')).toHaveLength(2);
+    expect(socket.frames('heartbeat')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1000);
-    expect(socket.frames('heartbeat')).toHaveLength(3);
+    expect(socket.frames('heartbeat')).toHaveLength(2);
   });
 
-  it('heartbeats at the interval the server names', async () => {
-    const socket = await openClient({ answerHeartbeat: false });
-    socket.reply('heartbeat', (requestId) => ({
-      type: 'heartbeat',
-      requestId,
-      expiresAt: 0,
-      intervalMs: 5000,
-    }));
+  it('sends its first heartbeat an interval after opening, then at the interval the server names', async () => {
+    const socket = await openClient();
+    await vi.advanceTimersByTimeAsync(LIMITS.heartbeatIntervalMs - 1);
+    expect(socket.frames('heartbeat')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    socket.reply('heartbeat', heartbeatReply(5000));
     await vi.advanceTimersByTimeAsync(4999);
     expect(socket.frames('heartbeat')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);

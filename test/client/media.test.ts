@@ -164,12 +164,6 @@ describe('sending media through the client', () => {
     const socket = FakeSocket.latest();
     socket.open();
     await opened;
-    socket.reply('heartbeat', (requestId) => ({
-      type: 'heartbeat',
-      requestId,
-      expiresAt: 0,
-      intervalMs: 60_000,
-    }));
     return socket;
   }
 
