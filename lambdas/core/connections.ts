@@ -118,24 +118,18 @@ export async function announceOnline(deps: ConnectionDeps, userId: string): Prom
 }
 
 /**
- * A clean disconnect counts as activity. Whether or not a record was left to remove (the sweeper or a
- * failed post may have taken it), the user is announced offline once no fresh connection is left:
- * a repeated "offline" costs less than a missed one.
+ * A clean disconnect of a fresh connection counts as activity, recorded by the same write that removes
+ * it. Whether or not a record was left to remove (the sweeper or a failed post may have taken it), the
+ * user is announced offline once no fresh connection is left: a repeated "offline" costs less than a
+ * missed one.
  */
 export async function closeConnection(
   deps: ConnectionDeps,
   identity: Pick<Caller, 'userId' | 'connectionId'>,
 ): Promise<void> {
   const now = deps.clock.now();
-  const removed = await deps.users.removeConnection(identity.userId, identity.connectionId);
-  if (removed !== undefined && removed.freshUntil > now) {
-    await Promise.all([
-      deps.users.recordActivity(identity.userId, now),
-      announceIfOffline(deps, identity.userId, now, now),
-    ]);
-  } else {
-    await announceIfOffline(deps, identity.userId, now);
-  }
+  await deps.users.removeConnection(identity.userId, identity.connectionId, { activeAt: now });
+  await announceIfOffline(deps, identity.userId, now);
 }
 
 /**
@@ -199,7 +193,7 @@ export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResul
     (c) => !users.get(c.userId)?.connections.some((live) => live.connectionId === c.connectionId),
   );
   const removed = await Promise.all(
-    expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, now)),
+    expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, { ifLapsedAt: now })),
   );
   // A socket whose token ran out may still be open and listening: it is closed (a gone one costs a 410).
   // One that only missed heartbeats stays open: its next heartbeat brings it back.
@@ -237,18 +231,12 @@ async function register(
 
 /**
  * Announces the user offline unless a fresh connection is left. Reading after the removal means two
- * devices leaving at once may both announce, but never neither. `activeAt` is a last activity that
- * the profile read may not show yet.
+ * devices leaving at once may both announce, but never neither.
  */
-async function announceIfOffline(
-  deps: ConnectionDeps,
-  userId: string,
-  now: number,
-  activeAt = 0,
-): Promise<boolean> {
+async function announceIfOffline(deps: ConnectionDeps, userId: string, now: number): Promise<boolean> {
   const after = await deps.users.getUser(userId, now);
   if (!after.profile || after.connections.length > 0) return false;
-  const lastSeen = Math.max(after.profile.lastActiveAt, activeAt);
+  const lastSeen = after.profile.lastActiveAt;
   await announcePresence(deps, after.profile, { userId, state: 'offline', lastSeen }, now);
   return true;
 }

@@ -47,18 +47,18 @@ export interface UserState {
   connections: Connection[];
 }
 
+/** How a connection goes: found lapsed by the sweeper, or closed by its client (which is activity). */
+export type Removal = { ifLapsedAt: number } | { activeAt: number };
+
 export interface UserStore {
   /** Stores the connection and creates or touches the user's profile. */
   addConnection(connection: Connection): Promise<void>;
   /**
-   * Removes a connection and returns it with its last freshness, or undefined when there was none. With
-   * `ifLapsedAt` it goes only if it is not fresh at that time, so a heartbeat racing the sweeper wins.
+   * Removes a connection and returns it with its last freshness, or undefined when there was none.
+   * With `ifLapsedAt` it goes only if it is not fresh at that time, so a heartbeat racing the sweeper
+   * wins; with `activeAt`, a connection still fresh then moves the profile's last activity there.
    */
-  removeConnection(
-    userId: string,
-    connectionId: string,
-    ifLapsedAt?: number,
-  ): Promise<Connection | undefined>;
+  removeConnection(userId: string, connectionId: string, when?: Removal): Promise<Connection | undefined>;
   /** Extends a connection's life; false when it is gone or already lapsed (then it is stored again). */
   refreshConnection(userId: string, connectionId: string, freshUntil: number, now: number): Promise<boolean>;
   /** Profile and the connections still fresh at `now`. */
@@ -69,8 +69,6 @@ export interface UserStore {
   setBlocked(userId: string, targetId: string, blocked: boolean): Promise<boolean>;
   /** Records a sign-out everywhere at `at`; nothing for an unknown user. */
   recordSignOut(userId: string, at: number): Promise<void>;
-  /** Moves the profile's last activity to `at` (a clean disconnect); nothing for an unknown user. */
-  recordActivity(userId: string, at: number): Promise<void>;
   /** Changes only the settings given and returns all of them, defaults filled in. */
   updateSettings(userId: string, changes: Partial<Settings>): Promise<Settings>;
   /** Subscribes `viewerId` to the presence of each target until `freshUntil`. */

@@ -42,21 +42,38 @@ describe.each(ENGINES)('presence data on %s', (engine) => {
   it('removes a connection only once it lapsed, returning it with its last freshness', async () => {
     await users.addConnection(connection('race', 'R=', 2_000));
     expect(await users.refreshConnection('race', 'R=', 8_000, 1_500)).toBe(true);
-    expect(await users.removeConnection('race', 'R=', 3_000)).toBeUndefined();
+    expect(await users.removeConnection('race', 'R=', { ifLapsedAt: 3_000 })).toBeUndefined();
     expect((await users.getUser('race', 3_000)).connections).toHaveLength(1);
-    expect(await users.removeConnection('race', 'R=', 8_000)).toEqual(connection('race', 'R=', 8_000));
+    expect(await users.removeConnection('race', 'R=', { ifLapsedAt: 8_000 })).toEqual(
+      connection('race', 'R=', 8_000),
+    );
     expect(await users.removeConnection('race', 'R=')).toBeUndefined();
     expect(await users.expiredConnections(10_000)).not.toContainEqual(
       expect.objectContaining({ connectionId: 'R=' }),
     );
   });
 
+  it('records a clean disconnect as activity only while the connection is fresh', async () => {
+    await users.addConnection(connection('leaver', 'L=', 5_000));
+    expect(await users.removeConnection('leaver', 'L=', { activeAt: 4_000 })).toEqual(
+      connection('leaver', 'L=', 5_000),
+    );
+    expect((await users.getUser('leaver', 4_000)).profile?.lastActiveAt).toBe(4_000);
+    await users.addConnection(connection('leaver', 'M=', 5_000));
+    expect(await users.removeConnection('leaver', 'M=', { activeAt: 6_000 })).toEqual(
+      connection('leaver', 'M=', 5_000),
+    );
+    expect((await users.getUser('leaver', 6_000)).profile?.lastActiveAt).toBe(1_000);
+  });
+
   it('leaves a connection that was stored again after its profile copy was swept', async () => {
     await users.addConnection(connection('back', 'K=', 2_000));
     // The sweep at 3,000 removes the profile copy; a late heartbeat stores the connection again.
-    expect(await users.removeConnection('back', 'K=', 3_000)).toEqual(connection('back', 'K=', 2_000));
+    expect(await users.removeConnection('back', 'K=', { ifLapsedAt: 3_000 })).toEqual(
+      connection('back', 'K=', 2_000),
+    );
     await users.addConnection(connection('back', 'K=', 9_000));
-    expect(await users.removeConnection('back', 'K=', 3_000)).toBeUndefined();
+    expect(await users.removeConnection('back', 'K=', { ifLapsedAt: 3_000 })).toBeUndefined();
     expect((await users.getUser('back', 5_000)).connections.map((c) => c.connectionId)).toEqual(['K=']);
   });
 
@@ -79,7 +96,7 @@ describe.each(ENGINES)('presence data on %s', (engine) => {
       lastSeenVisibility: 'nobody',
     });
     await expect(users.updateSettings('never-signed-in', { readReceipts: false })).rejects.toThrow();
-    await users.recordActivity('never-signed-in', 5_000);
+    expect(await users.removeConnection('never-signed-in', 'N=', { activeAt: 5_000 })).toBeUndefined();
     expect((await users.getUser('never-signed-in', 5_000)).profile).toBeUndefined();
   });
 

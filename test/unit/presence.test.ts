@@ -11,6 +11,7 @@ import {
   type ConversationHead,
   DEFAULT_SETTINGS,
   type Profile,
+  type Removal,
   type UserState,
   type UserStore,
 } from '../../lambdas/core/ports';
@@ -62,9 +63,12 @@ class MemoryUsers implements UserStore {
     if (profile) profile.signedOutAt = at;
   }
 
-  async removeConnection(_userId: string, connectionId: string, ifLapsedAt?: number) {
+  async removeConnection(userId: string, connectionId: string, when?: Removal) {
     const connection = this.connections.get(connectionId);
-    if (!connection || (ifLapsedAt !== undefined && connection.freshUntil > ifLapsedAt)) return undefined;
+    if (!connection || (when && 'ifLapsedAt' in when && connection.freshUntil > when.ifLapsedAt))
+      return undefined;
+    if (when && 'activeAt' in when && connection.freshUntil > when.activeAt)
+      await this.recordActivity(userId, when.activeAt);
     this.connections.delete(connectionId);
     this.stored.delete(connectionId);
     return connection;

@@ -6,6 +6,7 @@ import {
   type Connection,
   DEFAULT_SETTINGS,
   type Profile,
+  type Removal,
   type UserState,
   type UserStore,
 } from '../../core/ports';
@@ -135,35 +136,21 @@ export class DynamoUserStore implements UserStore {
   async removeConnection(
     userId: string,
     connectionId: string,
-    ifLapsedAt?: number,
+    when?: Removal,
   ): Promise<Connection | undefined> {
     // The copy goes first: it holds the freshness a racing heartbeat moves, so its condition decides.
-    const lapsed = ifLapsedAt !== undefined;
-    const profile = await unlessConditionFails(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: userKey(userId), sk: PROFILE },
-          UpdateExpression: 'REMOVE #c',
-          ConditionExpression: lapsed
-            ? 'attribute_exists(pk) AND (attribute_not_exists(#c) OR #c.freshUntil <= :now)'
-            : 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#c': liveKey(connectionId) },
-          ...(lapsed && { ExpressionAttributeValues: { ':now': ifLapsedAt } }),
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      ),
-    );
+    const profile = await this.removeCopy(userId, connectionId, when);
     if (!profile) return undefined;
+    const lapsedAt = when && 'ifLapsedAt' in when ? when.ifLapsedAt : undefined;
     const removed = await unlessConditionFails(
       this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: userKey(userId), sk: CONNECTION_PREFIX + connectionId },
           // A heartbeat that found its copy gone stores the connection again, fresh: that record stays.
-          ...(lapsed && {
+          ...(lapsedAt !== undefined && {
             ConditionExpression: 'freshUntil <= :now',
-            ExpressionAttributeValues: { ':now': ifLapsedAt },
+            ExpressionAttributeValues: { ':now': lapsedAt },
           }),
           ReturnValues: 'ALL_OLD',
         }),
@@ -171,10 +158,43 @@ export class DynamoUserStore implements UserStore {
     );
     if (!removed?.Attributes) return undefined;
     const stored = toConnection(removed.Attributes);
-    const copy = profile.Attributes?.[liveKey(connectionId)];
+    const copy = profile[liveKey(connectionId)];
     if (typeof copy !== 'object' || copy === null) return stored;
     const { freshUntil } = decode(liveConnectionEntry, copy as Record<string, unknown>, 'profile copy');
     return { ...stored, freshUntil };
+  }
+
+  /** Removes the profile's copy of a connection; the profile's old attributes, or undefined when refused. */
+  private async removeCopy(
+    userId: string,
+    connectionId: string,
+    when: Removal | undefined,
+  ): Promise<Record<string, unknown> | undefined> {
+    const remove = async (condition: string, values?: Record<string, number>, set = '') => {
+      const result = await unlessConditionFails(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: userKey(userId), sk: PROFILE },
+            UpdateExpression: `REMOVE #c${set}`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#c': liveKey(connectionId) },
+            ...(values && { ExpressionAttributeValues: values }),
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        ),
+      );
+      return result && (result.Attributes ?? {});
+    };
+    if (when && 'ifLapsedAt' in when) {
+      return remove('attribute_exists(pk) AND (attribute_not_exists(#c) OR #c.freshUntil <= :now)', {
+        ':now': when.ifLapsedAt,
+      });
+    }
+    // A clean disconnect of a fresh connection is activity: the same write records it.
+    const active =
+      when && (await remove('#c.freshUntil > :at', { ':at': when.activeAt }, ' SET lastActiveAt = :at'));
+    return active ?? remove('attribute_exists(pk)');
   }
 
   async refreshConnection(
@@ -231,21 +251,6 @@ export class DynamoUserStore implements UserStore {
         }),
       ),
     );
-  }
-
-  async recordActivity(userId: string, at: number): Promise<void> {
-    await unlessConditionFails(this.db.send(this.touch(userId, at)));
-  }
-
-  /** Sets the profile's last activity; the condition keeps it from creating a profile without a user. */
-  private touch(userId: string, at: number): UpdateCommand {
-    return new UpdateCommand({
-      TableName: this.tableName,
-      Key: { pk: userKey(userId), sk: PROFILE },
-      UpdateExpression: 'SET lastActiveAt = :at',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':at': at },
-    });
   }
 
   async getUser(userId: string, now: number): Promise<UserState> {
