@@ -192,8 +192,15 @@ export async function sweepConnections(deps: ConnectionDeps): Promise<SweepResul
   const expired = candidates.filter(
     (c) => !users.get(c.userId)?.connections.some((live) => live.connectionId === c.connectionId),
   );
+  // A connection of a user without a profile is left over from a connect whose profile write failed.
   const removed = await Promise.all(
-    expired.map((c) => deps.users.removeConnection(c.userId, c.connectionId, { ifLapsedAt: now })),
+    expired.map((c) =>
+      deps.users.removeConnection(
+        c.userId,
+        c.connectionId,
+        users.get(c.userId)?.profile ? { ifLapsedAt: now } : undefined,
+      ),
+    ),
   );
   // A socket whose token ran out may still be open and listening: it is closed (a gone one costs a 410).
   // One that only missed heartbeats stays open: its next heartbeat brings it back.

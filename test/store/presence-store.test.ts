@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoUserStore } from '../../lambdas/adapters/dynamodb/users';
 import type { Connection } from '../../lambdas/core/ports';
@@ -64,6 +65,20 @@ describe.each(ENGINES)('presence data on %s', (engine) => {
       connection('leaver', 'M=', 5_000),
     );
     expect((await users.getUser('leaver', 6_000)).profile?.lastActiveAt).toBe(1_000);
+  });
+
+  it('removes a connection item left without a profile, and never creates one', async () => {
+    await server.db().send(
+      new PutCommand({
+        TableName: localTableName('users'),
+        Item: { pk: 'user#orphan', sk: '#conn#O=', ...connection('orphan', 'O=', 2_000), expiryShard: 'x#0' },
+      }),
+    );
+    expect(await users.removeConnection('orphan', 'O=')).toEqual(connection('orphan', 'O=', 2_000));
+    expect(await users.expiredConnections(5_000)).not.toContainEqual(
+      expect.objectContaining({ connectionId: 'O=' }),
+    );
+    expect((await users.getUser('orphan', 1_000)).profile).toBeUndefined();
   });
 
   it('leaves a connection that was stored again after its profile copy was swept', async () => {

@@ -409,6 +409,8 @@ describe('presence transitions', () => {
     const expiredToken = users.connections.get('g2');
     if (expiredToken) expiredToken.tokenExpiresAt = 900;
     lapsed('saved', 's1');
+    // Left over from a connect whose profile write failed: its user has no profile.
+    lapsed('nobody', 'o1');
     // A heartbeat lands between the sweeper's read of the profiles and its removal.
     const getUsers = users.getUsers.bind(users);
     users.getUsers = async (userIds, now) => {
@@ -418,7 +420,7 @@ describe('presence transitions', () => {
       return found;
     };
 
-    expect(await sweepConnections(deps)).toEqual({ checked: 4, expired: 3, removed: 2, offline: 1 });
+    expect(await sweepConnections(deps)).toEqual({ checked: 5, expired: 4, removed: 3, offline: 1 });
     expect([...users.connections.keys()].sort()).toEqual(['peer-c', 's1']);
     // Lapsed sockets stay open: a heartbeat brings them back. Only one whose token ran out is closed.
     expect(notifier.disconnected).toEqual(['g2']);

@@ -140,8 +140,10 @@ export class DynamoUserStore implements UserStore {
   ): Promise<Connection | undefined> {
     // The copy goes first: it holds the freshness a racing heartbeat moves, so its condition decides.
     const profile = await this.removeCopy(userId, connectionId, when);
-    if (!profile) return undefined;
     const lapsedAt = when && 'ifLapsedAt' in when ? when.ifLapsedAt : undefined;
+    // Refused for the sweeper: a heartbeat kept it. Otherwise refused only without a profile (a connect
+    // whose profile write failed), and the connection item goes all the same.
+    if (!profile && lapsedAt !== undefined) return undefined;
     const removed = await unlessConditionFails(
       this.db.send(
         new DeleteCommand({
@@ -158,7 +160,7 @@ export class DynamoUserStore implements UserStore {
     );
     if (!removed?.Attributes) return undefined;
     const stored = toConnection(removed.Attributes);
-    const copy = profile[liveKey(connectionId)];
+    const copy = profile?.[liveKey(connectionId)];
     if (typeof copy !== 'object' || copy === null) return stored;
     const { freshUntil } = decode(liveConnectionEntry, copy as Record<string, unknown>, 'profile copy');
     return { ...stored, freshUntil };
