@@ -27,6 +27,7 @@ export const ERROR_MESSAGES: Record<ClientErrorCode, string> = {
   NO_MEDIA: 'This message has no file to show.',
   RATE_LIMITED: 'You are going too fast. Wait a moment, then try again.',
   TOKEN_EXPIRED: 'Your sign-in expired; reconnecting with a fresh one.',
+  PUSH_SERVICE_NOT_ALLOWED: 'Notifications are not available with this browser.',
   BUSY: 'This conversation is busy right now. Your message will be sent again shortly.',
   INTERNAL: 'Something went wrong on the server. Try again in a moment.',
   TIMEOUT: 'The server is taking too long to answer. Check your connection.',

@@ -18,6 +18,8 @@ export const SERVER_EVENT_TYPES: Readonly<Record<ServerEventType, true>> = {
   synced: true,
   uploadSlot: true,
   mediaUrl: true,
+  pushSubscription: true,
+  conversationMuted: true,
   ok: true,
   error: true,
 };

@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { LIMITS } from '../limits';
 import { MEDIA_KINDS, type MediaContentType, type MediaKind } from '../media';
+import { PUSH } from '../push';
 import {
   CLIENT_ID_PATTERN,
   CONVERSATION_ID_PATTERN,
@@ -161,6 +162,7 @@ export const updateSettingsFrame = z.strictObject({
   requestId,
   readReceipts: z.optional(z.boolean()),
   lastSeenVisibility: z.optional(lastSeenVisibility),
+  pushPreviews: z.optional(z.boolean()),
 });
 
 export const listConversationsFrame = z.strictObject({
@@ -224,6 +226,43 @@ export const signOutEverywhereFrame = z.strictObject({
   requestId,
 });
 
+const base64url = (bytes: number) =>
+  z
+    .string()
+    .check(
+      z.regex(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}=*$`), `${bytes} bytes in base64url`),
+      z.maxLength(Math.ceil(bytes / 3) * 4),
+    );
+
+/** A browser's `PushSubscription.toJSON()`, as the Push API gives it. */
+export const pushSubscription = z.object({
+  endpoint: z
+    .string()
+    .check(z.maxLength(PUSH.maxEndpointLength), z.regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')),
+  expirationTime: z.optional(z.nullable(z.number())),
+  keys: z.object({
+    /** The browser's P-256 public key, uncompressed (65 bytes). */
+    p256dh: base64url(65),
+    /** The authentication secret (16 bytes). */
+    auth: base64url(16),
+  }),
+});
+
+/** Stores this device's push subscription (replacing its earlier one), or removes it with null. */
+export const setPushSubscriptionFrame = z.strictObject({
+  action: z.literal('setPushSubscription'),
+  requestId,
+  subscription: z.nullable(pushSubscription),
+});
+
+/** A muted conversation is never pushed to your devices; messages still arrive over the socket. */
+export const muteConversationFrame = z.strictObject({
+  action: z.literal('muteConversation'),
+  requestId,
+  conversationId,
+  muted: z.boolean(),
+});
+
 export const clientFrame = z.discriminatedUnion('action', [
   sendMessageFrame,
   heartbeatFrame,
@@ -240,12 +279,15 @@ export const clientFrame = z.discriminatedUnion('action', [
   signOutEverywhereFrame,
   blockFrame,
   unblockFrame,
+  setPushSubscriptionFrame,
+  muteConversationFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrame>;
 export type ClientAction = ClientFrame['action'];
 export type FrameOf<A extends ClientAction> = Extract<ClientFrame, { action: A }>;
 export type LastSeenVisibility = z.infer<typeof lastSeenVisibility>;
+export type PushSubscriptionJson = z.infer<typeof pushSubscription>;
 
 export type ErrorCode =
   | 'BAD_JSON'
@@ -269,6 +311,7 @@ export type ErrorCode =
   | 'NO_MEDIA'
   | 'RATE_LIMITED'
   | 'TOKEN_EXPIRED'
+  | 'PUSH_SERVICE_NOT_ALLOWED'
   | 'BUSY'
   | 'INTERNAL';
 
@@ -330,11 +373,15 @@ export interface ConversationSummary {
   /** The peer's receipts: how far this user's messages got. */
   peerReceipts: Watermarks;
   peerPresence: Presence;
+  /** You muted this conversation: it is never pushed to your devices. */
+  muted: boolean;
 }
 
 export interface Settings {
   readReceipts: boolean;
   lastSeenVisibility: LastSeenVisibility;
+  /** Push notifications show the start of the text; off, they say only who wrote. */
+  pushPreviews: boolean;
 }
 
 type Reply = { requestId?: string };
@@ -376,6 +423,14 @@ export type ServerEvent =
       expiresAt: number;
     } & Reply)
   | ({ type: 'mediaUrl'; conversationId: string; seq: number; url: string; urlExpiresAt: number } & Reply)
+  | ({
+      type: 'pushSubscription';
+      /** This device now has a subscription (false after removing it). */
+      subscribed: boolean;
+      /** The deployment's VAPID public key (base64url): subscribe with it as `applicationServerKey`. */
+      vapidPublicKey: string;
+    } & Reply)
+  | ({ type: 'conversationMuted'; conversationId: string; muted: boolean } & Reply)
   | ({ type: 'ok' } & Reply)
   | ({
       type: 'error';

@@ -122,6 +122,7 @@ async function summarize(
   callerId: string,
   showSeen: boolean,
   peerPresence: Presence,
+  muted: boolean,
 ): Promise<ConversationSummary> {
   const { side, peer } = membershipOrThrow(head.conversationId, callerId);
   const mine = head[side];
@@ -137,6 +138,7 @@ async function summarize(
     unread: Math.max(0, head.lastSeq - Math.max(mine.seen, mine.cleared)),
     peerReceipts: watermarksFor(head[side === 'lo' ? 'hi' : 'lo'], showSeen),
     peerPresence,
+    muted,
   };
 }
 
@@ -159,7 +161,14 @@ export async function listConversations(
     page.conversations.map((head) => {
       const { peer } = membershipOrThrow(head.conversationId, callerId);
       const peerPresence = presenceById.get(peer) ?? { userId: peer, state: 'hidden' as const };
-      return summarize(deps, head, callerId, seenVisible(me, states.get(peer)?.profile), peerPresence);
+      return summarize(
+        deps,
+        head,
+        callerId,
+        seenVisible(me, states.get(peer)?.profile),
+        peerPresence,
+        me?.muted.includes(head.conversationId) ?? false,
+      );
     }),
   );
   // A page also stops before its frame would pass the reply budget: twelve long non-Latin last

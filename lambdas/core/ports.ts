@@ -37,9 +37,17 @@ export interface Profile extends Settings {
   signedOutAt: number;
   /** Users this user blocked. */
   blocked: readonly string[];
+  /** Conversations this user muted: never pushed to their devices. */
+  muted: readonly string[];
+  /** Devices of this user that have a push subscription (`push#<deviceId>` items). */
+  pushDevices: readonly string[];
 }
 
-export const DEFAULT_SETTINGS: Settings = { readReceipts: true, lastSeenVisibility: 'everyone' };
+export const DEFAULT_SETTINGS: Settings = {
+  readReceipts: true,
+  lastSeenVisibility: 'everyone',
+  pushPreviews: true,
+};
 
 /** A user as one read returns it: the profile (absent for a user who never signed in) and live connections. */
 export interface UserState {

@@ -17,6 +17,7 @@ export async function updateSettings(
   const changes = {
     ...(frame.readReceipts !== undefined && { readReceipts: frame.readReceipts }),
     ...(frame.lastSeenVisibility !== undefined && { lastSeenVisibility: frame.lastSeenVisibility }),
+    ...(frame.pushPreviews !== undefined && { pushPreviews: frame.pushPreviews }),
   };
   const settings = await deps.users.updateSettings(caller.userId, changes);
   if (Object.keys(changes).length > 0) {

@@ -76,6 +76,7 @@ describe('settings', () => {
       requestId: 's1',
       readReceipts: true,
       lastSeenVisibility: 'everyone',
+      pushPreviews: true,
     });
   });
 
@@ -111,7 +112,12 @@ describe('settings across devices', () => {
     await phone.request({ action: 'updateSettings' });
     await phone.request({ action: 'updateSettings', lastSeenVisibility: 'nobody' });
     const pushed = await laptop.next((frame) => frame.type === 'settings');
-    expect(pushed).toEqual({ type: 'settings', readReceipts: true, lastSeenVisibility: 'nobody' });
+    expect(pushed).toEqual({
+      type: 'settings',
+      readReceipts: true,
+      lastSeenVisibility: 'nobody',
+      pushPreviews: true,
+    });
     // The read that came first pushed nothing: the only settings event the laptop got is the change.
     expect(laptop.received.filter((frame) => frame.type === 'settings')).toHaveLength(1);
     expect(

@@ -97,18 +97,22 @@ describe.each(ENGINES)('presence data on %s', (engine) => {
     expect(await users.updateSettings('sett', {})).toEqual({
       readReceipts: true,
       lastSeenVisibility: 'everyone',
+      pushPreviews: true,
     });
     expect(await users.updateSettings('sett', { lastSeenVisibility: 'nobody' })).toEqual({
       readReceipts: true,
       lastSeenVisibility: 'nobody',
+      pushPreviews: true,
     });
-    expect(await users.updateSettings('sett', { readReceipts: false })).toEqual({
+    expect(await users.updateSettings('sett', { readReceipts: false, pushPreviews: false })).toEqual({
       readReceipts: false,
       lastSeenVisibility: 'nobody',
+      pushPreviews: false,
     });
     expect((await users.getUser('sett', 5_000)).profile).toMatchObject({
       readReceipts: false,
       lastSeenVisibility: 'nobody',
+      pushPreviews: false,
     });
     await expect(users.updateSettings('never-signed-in', { readReceipts: false })).rejects.toThrow();
     expect(await users.removeConnection('never-signed-in', 'N=', { activeAt: 5_000 })).toBeUndefined();

@@ -43,6 +43,8 @@ class MemoryUsers implements UserStore {
       createdAt: connection.connectedAt,
       signedOutAt: 0,
       blocked: [],
+      muted: [],
+      pushDevices: [],
       ...profile,
       userId: connection.userId,
       lastActiveAt: connection.connectedAt,
@@ -103,7 +105,8 @@ class MemoryUsers implements UserStore {
     const profile = this.profiles.get(userId);
     if (!profile) throw new Error(`no profile for ${userId}`);
     Object.assign(profile, changes);
-    return { readReceipts: profile.readReceipts, lastSeenVisibility: profile.lastSeenVisibility };
+    const { readReceipts, lastSeenVisibility, pushPreviews } = profile;
+    return { readReceipts, lastSeenVisibility, pushPreviews };
   }
 
   async addWatchers(viewerId: string, targetIds: readonly string[], freshUntil: number): Promise<void> {
@@ -136,6 +139,8 @@ class MemoryUsers implements UserStore {
       lastActiveAt: 100,
       signedOutAt: 0,
       blocked: [],
+      muted: [],
+      pushDevices: [],
       ...DEFAULT_SETTINGS,
       ...settings,
     });

@@ -56,6 +56,7 @@ export const liveConnectionEntry = z.object({ deviceId: text, connectedAt: count
 export const settingsAttributes = z.object({
   readReceipts: z.optional(z.boolean()),
   lastSeenVisibility: z.optional(lastSeenVisibility),
+  pushPreviews: z.optional(z.boolean()),
 });
 export const profileItem = z.extend(settingsAttributes, {
   userId: text,
@@ -65,6 +66,10 @@ export const profileItem = z.extend(settingsAttributes, {
   signedOutAt: z.optional(count),
   /** A string set, which DynamoDB stores only while it has members. */
   blocked: z.optional(z.set(text)),
+  /** Muted conversation ids; a string set like `blocked`. */
+  muted: z.optional(z.set(text)),
+  /** Device ids with a `push#<deviceId>` subscription item; a string set like `blocked`. */
+  pushDevices: z.optional(z.set(text)),
 });
 
 /** users table, `upload#<uploadId>`: an upload slot; `uploadExpiresAt` is the POST's expiry (ms). */

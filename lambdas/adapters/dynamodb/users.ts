@@ -54,6 +54,7 @@ function settingsOf(item: Record<string, unknown>): Settings {
   return {
     readReceipts: settings.readReceipts ?? DEFAULT_SETTINGS.readReceipts,
     lastSeenVisibility: settings.lastSeenVisibility ?? DEFAULT_SETTINGS.lastSeenVisibility,
+    pushPreviews: settings.pushPreviews ?? DEFAULT_SETTINGS.pushPreviews,
   };
 }
 
@@ -76,13 +77,19 @@ function toUserState(userId: string, item: Record<string, unknown> | undefined, 
     if (entry.freshUntil <= now) continue;
     connections.push({ userId, connectionId: name.slice(LIVE_ATTRIBUTE_PREFIX.length), ...entry });
   }
-  const { createdAt, lastActiveAt, signedOutAt, blocked } = decode(profileItem, item, 'profile');
+  const { createdAt, lastActiveAt, signedOutAt, blocked, muted, pushDevices } = decode(
+    profileItem,
+    item,
+    'profile',
+  );
   const profile: Profile = {
     userId,
     createdAt,
     lastActiveAt,
     signedOutAt: signedOutAt ?? 0,
     blocked: blocked === undefined ? [] : [...blocked],
+    muted: muted === undefined ? [] : [...muted],
+    pushDevices: pushDevices === undefined ? [] : [...pushDevices],
     ...settingsOf(item),
   };
   return { profile, connections };
