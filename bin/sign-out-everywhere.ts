@@ -1,7 +1,7 @@
 /**
  * Operator command: signs one user out everywhere, as the `signOutEverywhere` action does for the user
  * themselves. Every refresh token is revoked at Cognito, tokens issued until now open no connection,
- * and every live connection is closed.
+ * every live connection is closed, and every push subscription of theirs is removed.
  *
  *   CHAT_USERS_TABLE=<UsersTableName> CHAT_CONNECTIONS_ENDPOINT=<ConnectionsEndpoint> \
  *   CHAT_USER_POOL_ID=<UserPoolId> npm run sign-out-everywhere -- <userId>
@@ -15,6 +15,7 @@ import { signOutEverywhere } from '../lambdas/core/connections';
 import {
   identityFromEnv,
   notifierFromEnv,
+  pushStoreFromEnv,
   systemClock,
   userStoreFromEnv,
 } from '../lambdas/handlers/wiring/environment';
@@ -25,7 +26,13 @@ if (!userId.success) {
   process.exit(2);
 }
 const closed = await signOutEverywhere(
-  { users: userStoreFromEnv(), notifier: notifierFromEnv(), clock: systemClock, identity: identityFromEnv() },
+  {
+    users: userStoreFromEnv(),
+    notifier: notifierFromEnv(),
+    clock: systemClock,
+    identity: identityFromEnv(),
+    push: pushStoreFromEnv(),
+  },
   userId.data,
 );
 console.log(`Signed ${userId.data} out everywhere; closed ${closed} connection(s).`);

@@ -18,6 +18,23 @@ export const ENV = {
   serviceName: 'CHAT_SERVICE_NAME',
   /** The Cognito user pool, for functions that sign users out there; unset locally (no refresh tokens). */
   userPoolId: 'CHAT_USER_POOL_ID',
+  /** The deployment's VAPID public key (base64url, uncompressed P-256 point): browsers subscribe with it. */
+  vapidPublicKey: 'CHAT_VAPID_PUBLIC_KEY',
+  /** The Secrets Manager secret holding the VAPID key pair; unset locally (LOCAL_ENV.vapidPrivateKey). */
+  vapidSecretArn: 'CHAT_VAPID_SECRET_ARN',
+  /** RFC 8292 `sub`: a mailto: or https: contact the push services can reach the operator at. */
+  vapidSubject: 'CHAT_VAPID_SUBJECT',
+} as const;
+
+/**
+ * Variables only the local runtime sets, never the stack: a deployed function that found one would
+ * POST to a host PUSH_SERVICE_HOSTS does not name, or sign with a key that is not in Secrets Manager.
+ */
+export const LOCAL_ENV = {
+  /** Comma-separated origins (http://127.0.0.1:<port>) of the local push service, allowed besides PUSH_SERVICE_HOSTS. */
+  pushServiceOrigins: 'CHAT_LOCAL_PUSH_SERVICE_ORIGINS',
+  /** The local VAPID private key (base64url), which the deployed push function reads from Secrets Manager. */
+  vapidPrivateKey: 'CHAT_LOCAL_VAPID_PRIVATE_KEY',
 } as const;
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;

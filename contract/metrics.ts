@@ -22,6 +22,11 @@ export const METRICS = {
   SyncMessages: 'messages delivered by those drains',
   SyncsAbandoned: 'drains stopped because the connection went away',
   RateLimited: 'frames refused by a rate limit',
+  PushesSent: 'Web Push requests a push service accepted (201)',
+  PushesSkipped:
+    'push invocations that sent nothing: the message was seen, superseded, or its devices connected',
+  PushesRejected: 'Web Push requests refused for good (4xx other than 404, 410, 429): a bug or a changed key',
+  PushSubscriptionsRemoved: 'push subscriptions deleted because their push service answered 404 or 410',
   Errors: 'error frames sent, by code (dimension `code`); INTERNAL means a bug or an outage',
 } as const;
 

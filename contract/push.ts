@@ -22,6 +22,26 @@ export const PUSH_SERVICE_HOSTS = [
   'notify.windows.com',
 ] as const;
 
+/**
+ * Whether the push function may POST to this endpoint: https on a host of PUSH_SERVICE_HOSTS or a
+ * sub-domain of one (on a dot boundary, so `evilfcm.googleapis.com.example` and `xfcm.googleapis.com`
+ * are refused), on the default port, without credentials; or one of `localOrigins` (the local push
+ * service, which the deployed stack never names).
+ */
+export function pushEndpointAllowed(endpoint: string, localOrigins: readonly string[] = []): boolean {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  if (url.username !== '' || url.password !== '') return false;
+  if (localOrigins.includes(url.origin)) return true;
+  if (url.protocol !== 'https:' || url.port !== '') return false;
+  const host = url.hostname.toLowerCase();
+  return PUSH_SERVICE_HOSTS.some((allowed) => host === allowed || host.endsWith(`.${allowed}`));
+}
+
 export const PUSH = {
   /** RFC 8030 TTL: a push service keeps an undelivered notification this long (the message itself is kept for life). */
   ttlSeconds: 24 * 60 * 60,
@@ -31,6 +51,10 @@ export const PUSH = {
   previewLength: 120,
   /** Characters of a subscription's endpoint URL. */
   maxEndpointLength: 1024,
+  /** Conversations one user may mute; the list lives on their profile item, like `blocked`. */
+  maxMutedConversations: 1000,
+  /** How long the push function waits for a push service's answer before it counts as failed. */
+  requestTimeoutMs: 5000,
 } as const;
 
 /**

@@ -6,7 +6,7 @@ import type { ClientAction } from './protocol/frames';
  * connection in each fixed window of RATE_WINDOW_MS. A unit is one frame, except for presence, where it
  * is one user asked about (a frame asks about up to 50): what is limited is how many names one can probe.
  */
-export type RateClass = 'send' | 'receipt' | 'presence' | 'typing' | 'sync' | 'media';
+export type RateClass = 'send' | 'receipt' | 'presence' | 'typing' | 'sync' | 'media' | 'preferences';
 
 export interface RateLimit {
   readonly perUser: number;
@@ -28,6 +28,11 @@ export const RATE_LIMITS: Readonly<Record<RateClass, RateLimit>> = {
   sync: { perUser: 6, perConnection: 3 },
   /** Upload slots (`requestUpload`): an album of 30 photos at once, and its retries. */
   media: { perUser: 60, perConnection: 40 },
+  /**
+   * Push subscriptions and mutes: each is a write or two a person makes by hand, so a few a second is
+   * plenty, and a loop of them cannot make the push function sign for endless endpoints.
+   */
+  preferences: { perUser: 20, perConnection: 10 },
 };
 
 /** Which class each limited action counts against; the others (reads of one's own data) are not limited. */
@@ -38,6 +43,8 @@ export const ACTION_RATE_CLASS = {
   typing: 'typing',
   sync: 'sync',
   requestUpload: 'media',
+  setPushSubscription: 'preferences',
+  muteConversation: 'preferences',
 } as const satisfies Partial<Record<ClientAction, RateClass>>;
 
 export type LimitedAction = keyof typeof ACTION_RATE_CLASS;

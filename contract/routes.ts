@@ -49,6 +49,11 @@ export interface FunctionDefinition {
    * they cannot take the account's concurrency from sends and receipts. Not emulated locally.
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Web Push: `publicKey` is given the deployment's VAPID public key (to hand to browsers); `signs`
+   * also reads the private key from its secret and POSTs to push services.
+   */
+  readonly vapid?: 'publicKey' | 'signs';
 }
 
 /** A function's timeout when its entry names none. */
@@ -106,6 +111,7 @@ export const FUNCTIONS = {
     },
     connections: ACTION_ROUTE,
     media: ['verify', 'download'],
+    invokes: ['push'],
   },
   /** Hands out upload slots; the slot records live in the uploader's partition of the users table. */
   requestUpload: {
@@ -207,6 +213,39 @@ export const FUNCTIONS = {
   /** Block and unblock change the caller's own profile only. */
   block: { entry: 'block', tables: { users: { actions: ['UpdateItem'] } }, connections: ACTION_ROUTE },
   unblock: { entry: 'unblock', tables: { users: { actions: ['UpdateItem'] } }, connections: ACTION_ROUTE },
+  /**
+   * Stores or removes the caller's device's push subscription (`push#<deviceId>` item, and the
+   * profile's `pushDevices`); UpdateItem also counts the frame against the rate limits.
+   */
+  setPushSubscription: {
+    entry: 'set-push-subscription',
+    tables: { users: { actions: ['PutItem', 'DeleteItem', 'UpdateItem'] } },
+    connections: ACTION_ROUTE,
+    vapid: 'publicKey',
+  },
+  /** Changes the caller's profile's `muted`; GetItem finds the caller's other connections to tell. */
+  muteConversation: {
+    entry: 'mute-conversation',
+    tables: { users: { actions: ['GetItem', ...REMOVES_GONE] } },
+    connections: ACTION_ROUTE,
+  },
+  /**
+   * Sends Web Push notifications for one message, started by sendMessage: reads the recipient's profile
+   * and subscriptions (BatchGetItem), the message (Query) and the head (GetItem); removes subscriptions
+   * the push service says are gone (DeleteItem, UpdateItem).
+   */
+  push: {
+    entry: 'push',
+    tables: {
+      users: { actions: ['GetItem', 'BatchGetItem', 'DeleteItem', 'UpdateItem'] },
+      messages: { actions: ['Query'] },
+      conversations: { actions: ['GetItem'] },
+    },
+    vapid: 'signs',
+    timeoutSeconds: 30,
+    // One runs per message to an offline recipient; a flood waits in Lambda's queue, not in sends' way.
+    reservedConcurrency: 20,
+  },
   /** Ends every session of the caller: refresh tokens revoked, older tokens refused, connections closed. */
   signOutEverywhere: {
     entry: 'sign-out-everywhere',
@@ -240,6 +279,8 @@ export function environmentNames(name: FunctionName): string[] {
   if ((definition.connections ?? []).length > 0) names.push(ENV.connectionsEndpoint);
   if (definition.media) names.push(ENV.mediaBucket);
   if (definition.globalSignOut) names.push(ENV.userPoolId);
+  if (definition.vapid) names.push(ENV.vapidPublicKey);
+  if (definition.vapid === 'signs') names.push(ENV.vapidSecretArn, ENV.vapidSubject);
   for (const target of definition.invokes ?? []) names.push(functionNameEnvVar(target));
   if (name === AUTHORIZER.function) names.push(ENV.jwtIssuer, ENV.jwtAudience, ENV.jwksUrl);
   return names.sort();
@@ -290,6 +331,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { routeKey: 'signOutEverywhere', function: 'signOutEverywhere', replies: true },
   { routeKey: 'block', function: 'block', replies: true },
   { routeKey: 'unblock', function: 'unblock', replies: true },
+  { routeKey: 'setPushSubscription', function: 'setPushSubscription', replies: true },
+  { routeKey: 'muteConversation', function: 'muteConversation', replies: true },
 ];
 
 export interface ScheduleDefinition {

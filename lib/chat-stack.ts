@@ -13,6 +13,7 @@ import { acknowledge } from './nag';
 import { ChatObservability } from './observability';
 import { ChatSchedules } from './schedules';
 import { ChatSocketApi } from './socket-api';
+import { VapidKeys } from './vapid-keys';
 import { WebHosting } from './web-hosting';
 
 export interface ChatStackProps extends StackProps {
@@ -56,6 +57,12 @@ export interface ChatStackProps extends StackProps {
    * @default true
    */
   readonly reserveConcurrency?: boolean;
+  /**
+   * RFC 8292 `sub` of Web Push requests: a mailto: or https: URL at which push services can reach the
+   * operator. Also read from the context key `vapidSubject` (`cdk deploy -c vapidSubject=mailto:…`).
+   * @default 'mailto:webpush@example.com' — set a real contact before going live
+   */
+  readonly vapidSubject?: string;
 }
 
 /**
@@ -71,6 +78,7 @@ export class ChatStack extends Stack {
   readonly failurePaths: FailurePaths;
   readonly observability: ChatObservability;
   readonly web: WebHosting;
+  readonly vapid: VapidKeys;
 
   constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
     super(scope, id, props);
@@ -78,6 +86,12 @@ export class ChatStack extends Stack {
     this.identity = new ChatIdentity(this, 'Identity');
     this.tables = new ChatTables(this, 'Tables');
     this.media = new MediaBucket(this, 'Media');
+    const contextSubject: unknown = this.node.tryGetContext('vapidSubject');
+    this.vapid = new VapidKeys(this, 'Vapid', {
+      subject:
+        props.vapidSubject ??
+        (typeof contextSubject === 'string' ? contextSubject : 'mailto:webpush@example.com'),
+    });
     this.socketApi = new ChatSocketApi(this, 'Socket', {
       tables: this.tables,
       mediaBucket: this.media.bucket,
@@ -91,6 +105,7 @@ export class ChatStack extends Stack {
       memorySize: props.memorySize,
       logLevel: props.logLevel,
       reserveConcurrency: props.reserveConcurrency,
+      vapid: this.vapid,
     });
     if (props.apiGatewayCloudWatchRole) this.setApiGatewayLogsRole();
 
@@ -112,6 +127,7 @@ export class ChatStack extends Stack {
         wsUrl: this.socketApi.url,
         region: this.region,
         userPoolClientId: this.identity.userPoolClient.userPoolClientId,
+        vapidPublicKey: this.vapid.publicKey,
       },
       mediaBucket: this.media.bucket,
     });

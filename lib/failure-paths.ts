@@ -2,30 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  ASYNC_INVOCATIONS,
+  type AsyncFunctionName,
+  type AsyncInvocationSettings,
+} from '../contract/invocations';
 import type { FunctionName } from '../contract/routes';
 import type { ChatFunction } from './chat-function';
 import { acknowledge } from './nag';
-
-/** How Lambda retries a function it runs asynchronously, and how long an event may wait. */
-export interface AsyncInvocationSettings {
-  /** Retries after a failed run: 0, 1 or 2. */
-  readonly retryAttempts: 0 | 1 | 2;
-  /** Older events are not run but sent to the failure queue (60 s to 6 h). */
-  readonly maxEventAge: Duration;
-}
-
-/**
- * The functions started asynchronously, and how. The drain is retried: a failed drain leaves a device
- * without what it missed until its next sync, and running it again is harmless (cursors move only on
- * receipts). The sweeper is not: its next run is a minute away and covers the same connections.
- * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
- */
-export const ASYNC_INVOCATIONS = {
-  drain: { retryAttempts: 2, maxEventAge: Duration.minutes(30) },
-  sweeper: { retryAttempts: 0, maxEventAge: Duration.minutes(1) },
-} as const satisfies Partial<Record<FunctionName, AsyncInvocationSettings>>;
-
-export type AsyncFunctionName = keyof typeof ASYNC_INVOCATIONS;
 
 export interface FailurePathsProps {
   readonly functions: Readonly<Record<FunctionName, ChatFunction>>;
@@ -62,7 +46,7 @@ export class FailurePaths extends Construct {
       );
       props.functions[name].configureAsyncInvoke({
         retryAttempts: settings.retryAttempts,
-        maxEventAge: settings.maxEventAge,
+        maxEventAge: Duration.seconds(settings.maxEventAgeSeconds),
         onFailure: new SqsDestination(queue),
       });
       queues[name] = queue;

@@ -15,6 +15,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { AsyncFunctionName } from '../contract/invocations';
 import {
   ERROR_CODE_DIMENSION,
   METRICS_NAMESPACE,
@@ -24,7 +25,6 @@ import {
 import { AUTHORIZER, type FunctionName } from '../contract/routes';
 import type { ChatFunction } from './chat-function';
 import type { ChatTables } from './chat-tables';
-import type { AsyncFunctionName } from './failure-paths';
 import type { ChatSocketApi } from './socket-api';
 
 export interface ChatObservabilityProps {
@@ -52,6 +52,7 @@ export type AlarmKind =
   | 'drain-failures'
   | 'drain-falling-behind'
   | 'sweeper-failures'
+  | 'push-failures'
   | 'api-integration-errors'
   | 'api-execution-errors'
   | 'dynamodb-throttling'
@@ -130,26 +131,27 @@ export class ChatObservability extends Construct {
     }
   }
 
+  /** Events Lambda dropped without putting them in the failure queue, or could not put there. */
+  private droppedEvents(name: 'drain' | 'push'): MathExpression {
+    const fn = this.props.socketApi.functions[name];
+    return new MathExpression({
+      expression: 'dropped + deliveryFailures',
+      usingMetrics: {
+        dropped: lambdaMetric(fn, 'AsyncEventsDropped', 'Sum', FIVE_MINUTES),
+        deliveryFailures: lambdaMetric(fn, 'DestinationDeliveryFailures', 'Sum', FIVE_MINUTES),
+      },
+      period: FIVE_MINUTES,
+      label: `${name} events dropped`,
+    });
+  }
+
   private asyncAlarms(): void {
     const drain = this.props.socketApi.functions.drain;
-    this.addAlarm(
-      'DrainEventsDropped',
-      'drain-failures',
-      new MathExpression({
-        expression: 'dropped + deliveryFailures',
-        usingMetrics: {
-          dropped: lambdaMetric(drain, 'AsyncEventsDropped', 'Sum', FIVE_MINUTES),
-          deliveryFailures: lambdaMetric(drain, 'DestinationDeliveryFailures', 'Sum', FIVE_MINUTES),
-        },
-        period: FIVE_MINUTES,
-        label: 'drain events dropped',
-      }),
-      {
-        threshold: 1,
-        description:
-          'Lambda dropped drain events without putting them in the failure queue (the queue could not take them, or they expired before it could).',
-      },
-    );
+    this.addAlarm('DrainEventsDropped', 'drain-failures', this.droppedEvents('drain'), {
+      threshold: 1,
+      description:
+        'Lambda dropped drain events without putting them in the failure queue (the queue could not take them, or they expired before it could).',
+    });
     this.addAlarm(
       'DrainFailuresQueued',
       'drain-failures',
@@ -178,6 +180,21 @@ export class ChatObservability extends Construct {
         description: 'A sweeper run failed or could not start; lapsed connections stay until a run succeeds.',
       },
     );
+    this.addAlarm(
+      'PushFailuresQueued',
+      'push-failures',
+      this.props.failureQueues.push.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE }),
+      {
+        threshold: 1,
+        description:
+          'Pushes failed after their retries (a push service down, slow or refusing): offline recipients were not notified; their messages wait on the server.',
+      },
+    );
+    this.addAlarm('PushEventsDropped', 'push-failures', this.droppedEvents('push'), {
+      threshold: 1,
+      description:
+        'Lambda dropped push events without putting them in the failure queue (older than the maximum event age, or the queue refused them).',
+    });
   }
 
   private apiAlarms(): void {

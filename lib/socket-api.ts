@@ -32,6 +32,7 @@ import { ChatFunction } from './chat-function';
 import type { ChatTables } from './chat-tables';
 import { grantMediaAccess } from './media-bucket';
 import { acknowledge, acknowledgeGrantWildcards, flattenCfnValue, wildcardFinding } from './nag';
+import type { VapidKeys } from './vapid-keys';
 
 /** What the authorizer needs to verify the tokens clients connect with. */
 export interface JwtSettings {
@@ -80,6 +81,11 @@ export interface ChatSocketApiProps {
    * @default 'INFO'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * The VAPID keys for functions whose contract entry has `vapid`.
+   * @default - none; then no function may declare `vapid`
+   */
+  readonly vapid?: VapidKeys;
 }
 
 /**
@@ -302,6 +308,16 @@ export class ChatSocketApi extends Construct {
         }),
       );
       fn.addEnvironment(ENV.userPoolId, props.userPool.userPoolId);
+    }
+
+    if (definition.vapid && props.vapid) {
+      fn.addEnvironment(ENV.vapidPublicKey, props.vapid.publicKey);
+      if (definition.vapid === 'signs') {
+        // Read once per instance; the secret's resource policy is not needed within the account.
+        props.vapid.secret.grantRead(fn);
+        fn.addEnvironment(ENV.vapidSecretArn, props.vapid.secret.secretArn);
+        fn.addEnvironment(ENV.vapidSubject, props.vapid.subject);
+      }
     }
 
     if (name === AUTHORIZER.function) {

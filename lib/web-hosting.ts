@@ -34,6 +34,8 @@ export interface WebClientConfig {
   readonly region: string;
   /** The user pool app client the browser signs in with (USER_PASSWORD_AUTH enabled, no secret). */
   readonly userPoolClientId: string;
+  /** The deployment's VAPID public key, the browser's `applicationServerKey` for push subscriptions. */
+  readonly vapidPublicKey: string;
 }
 
 export interface WebHostingProps {

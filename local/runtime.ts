@@ -1,15 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ENV, type LogLevel, TIMING_ENV, type Timings } from '../contract/environment';
+import { ENV, LOCAL_ENV, type LogLevel, TIMING_ENV, type Timings } from '../contract/environment';
 import { LIMITS } from '../contract/limits';
 import { RATE_LIMIT_FACTOR_ENV } from '../contract/rate-limits';
 import {
   AUTHORIZER,
   environmentNames,
   FUNCTIONS,
+  type FunctionDefinition,
   type FunctionName,
   functionNameEnvVar,
   ROUTES,
@@ -23,15 +24,18 @@ import { lockDataDir } from './data-lock';
 import { type DynamoEngine, type DynamoServer, startDynamo } from './dynamodb';
 import { startDynamoGuard } from './dynamodb-guard';
 import { bundleFunctions, type FunctionBundle, instantiate } from './functions';
+import type { AsyncFailure } from './gateway/async-invocations';
 import { type Gateway, type GatewayEvent, type LocalFunction, startGateway } from './gateway/server';
 import type { Throttle } from './gateway/types';
 import { createLocalIssuer, type LocalIssuer } from './identity';
 import { type FunctionCredentials, LocalIam } from './permissions';
 import { LOCAL_MEDIA_BUCKET, localTableName, provisionBucket, provisionTables } from './provision';
+import { type LocalPushService, startPushService } from './push-service';
 import { S3RVER_CREDENTIALS, type S3Server, startS3 } from './s3';
 import type { S3RequestEvent } from './s3-guard';
 import { startSchedules } from './schedules';
 import { collectTelemetry, formatLogRecord, type Telemetry } from './telemetry';
+import { LOCAL_VAPID_SUBJECT, loadVapidKeys } from './vapid';
 
 export interface RuntimeOptions {
   /** Port of the gateway (WebSocket, @connections, HTTP); 0 picks a free one. */
@@ -83,6 +87,11 @@ export interface RuntimeOptions {
   onGatewayEvent?: (event: GatewayEvent) => void;
   /** Observes the requests that reach the local S3, after its checks (the benchmark counts them). */
   onS3Request?: (event: S3RequestEvent) => void;
+  /**
+   * Pauses before the retries of a failed asynchronous invocation; tests shorten them.
+   * @default [60_000, 120_000], about what Lambda waits
+   */
+  asyncRetryDelaysMs?: readonly number[];
 }
 
 export interface Runtime {
@@ -108,6 +117,15 @@ export interface Runtime {
   failed: Promise<string>;
   /** The key pair a function signs its AWS calls with; tests sign as a function with it. */
   credentialsOf(name: FunctionName): FunctionCredentials;
+  /** The local Web Push service the push function sends to. */
+  pushService: LocalPushService;
+  /** This deployment's VAPID public key (base64url), as the web client's config.json gives it. */
+  vapidPublicKey: string;
+  /**
+   * Asynchronous invocations that failed after their retries: the local failure destination (also
+   * appended to `<dataDir>/failed-events.jsonl`).
+   */
+  failedEvents(): readonly AsyncFailure[];
   stop(): Promise<void>;
 }
 
@@ -155,9 +173,15 @@ function functionEnvironment(
     ...configuration.endpoints,
     ...configuration.timings,
   };
-  for (const variable of environmentNames(name)) {
-    // Locally there is no user pool: the local issuer keeps no refresh tokens to revoke.
-    if (variable === ENV.userPoolId) continue;
+  const local = FUNCTIONS[name] as FunctionDefinition;
+  const localNames = [
+    ...(local.vapid ? [LOCAL_ENV.pushServiceOrigins] : []),
+    ...(local.vapid === 'signs' ? [LOCAL_ENV.vapidPrivateKey] : []),
+  ];
+  for (const variable of [...environmentNames(name), ...localNames]) {
+    // Locally there is no user pool: the local issuer keeps no refresh tokens to revoke. Nor is there a
+    // Secrets Manager: the VAPID private key comes in LOCAL_ENV.vapidPrivateKey instead.
+    if (variable === ENV.userPoolId || variable === ENV.vapidSecretArn) continue;
     const value = configuration.values[variable];
     if (value === undefined) throw new Error(`No local value for ${variable}, which ${name} needs`);
     environment[variable] = value;
@@ -193,16 +217,22 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ...(options.onS3Request && { onRequest: options.onS3Request }),
     }),
     bundleFunctions(),
+    startPushService({ ...(dataDir && { file: join(dataDir, 'push-subscriptions.json') }), log }),
   ]);
-  const [dynamo, s3, bundles] = await started.catch((error: unknown) => {
+  const [dynamo, s3, bundles, pushService] = await started.catch((error: unknown) => {
     unlock();
     throw error;
   });
 
   // Whatever started is stopped again if a later step fails (a busy port, say).
-  const cleanups: (() => Promise<void> | void)[] = [unlock, () => s3.stop(), () => dynamo.stop()];
+  const cleanups: (() => Promise<void> | void)[] = [
+    unlock,
+    () => s3.stop(),
+    () => dynamo.stop(),
+    () => pushService.stop(),
+  ];
   try {
-    return await startOn({ options, log, dynamo, s3, bundles, cleanups });
+    return await startOn({ options, log, dynamo, s3, bundles, pushService, cleanups });
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
     throw error;
@@ -215,11 +245,26 @@ interface Started {
   dynamo: DynamoServer;
   s3: S3Server;
   bundles: Map<FunctionName, FunctionBundle>;
+  pushService: LocalPushService;
   cleanups: (() => Promise<void> | void)[];
 }
 
-async function startOn({ options, log, dynamo, s3, bundles, cleanups }: Started): Promise<Runtime> {
+async function startOn({
+  options,
+  log,
+  dynamo,
+  s3,
+  bundles,
+  pushService,
+  cleanups,
+}: Started): Promise<Runtime> {
   const dataDir = options.dataDir;
+  const vapid = loadVapidKeys(dataDir);
+  const failedEvents: AsyncFailure[] = [];
+  const recordFailure = (failure: AsyncFailure) => {
+    failedEvents.push(failure);
+    if (dataDir) appendFileSync(join(dataDir, 'failed-events.jsonl'), `${JSON.stringify(failure)}\n`);
+  };
   const iam = new LocalIam(S3RVER_CREDENTIALS);
   const guard = await startDynamoGuard({
     upstream: dynamo.endpoint,
@@ -277,6 +322,10 @@ async function startOn({ options, log, dynamo, s3, bundles, cleanups }: Started)
       ((await options.httpFallback?.(req, res)) ?? false),
     log,
     ...(options.onGatewayEvent && { onEvent: options.onGatewayEvent }),
+    asyncInvocations: {
+      ...(options.asyncRetryDelaysMs && { retryDelaysMs: options.asyncRetryDelaysMs }),
+      onFailure: recordFailure,
+    },
   });
   cleanups.push(() => gateway.close());
 
@@ -320,6 +369,10 @@ async function startOn({ options, log, dynamo, s3, bundles, cleanups }: Started)
       [ENV.mediaBucket]: LOCAL_MEDIA_BUCKET,
       [ENV.serviceName]: 'local',
       [ENV.logLevel]: options.logLevel ?? 'INFO',
+      [ENV.vapidPublicKey]: vapid.publicKey,
+      [ENV.vapidSubject]: LOCAL_VAPID_SUBJECT,
+      [LOCAL_ENV.vapidPrivateKey]: vapid.privateKey,
+      [LOCAL_ENV.pushServiceOrigins]: pushService.origin,
       ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table.name)])),
       // Locally a function's name is its key in FUNCTIONS: the gateway's Lambda API resolves it.
       ...Object.fromEntries(Object.keys(FUNCTIONS).map((name) => [functionNameEnvVar(name), name])),
@@ -358,6 +411,9 @@ async function startOn({ options, log, dynamo, s3, bundles, cleanups }: Started)
     telemetry,
     instanceCount: (name) => gateway.instanceCount(name),
     credentialsOf: (name) => iam.credentialsOf(name),
+    pushService,
+    vapidPublicKey: vapid.publicKey,
+    failedEvents: () => [...failedEvents],
     // Nothing works without the database: the runtime says so instead of answering INTERNAL forever.
     failed: dynamo.died.then(
       (description) =>

@@ -63,9 +63,11 @@ async function main(): Promise<void> {
   const dataDir = values.memory ? undefined : resolve(values['data-dir'] ?? '.data');
 
   let s3Origin: string | undefined;
+  let vapidPublicKey: string | undefined;
   const web = await createWebServer({
     log: (line) => console.log(line),
     mediaOrigins: () => (s3Origin ? [s3Origin] : []),
+    vapidPublicKey: () => vapidPublicKey,
   });
   const runtime = await startRuntime({
     port,
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   s3Origin = new URL(runtime.s3Endpoint).origin;
+  vapidPublicKey = runtime.vapidPublicKey;
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   console.log(`
 Serverless chat is running locally (ready in ${seconds} s).
@@ -102,6 +105,7 @@ Serverless chat is running locally (ready in ${seconds} s).
   DynamoDB       ${runtime.dynamoEndpoint} (${values.dynamodb})   S3 ${runtime.s3Endpoint}
   Data           ${dataDir ?? 'in memory: nothing persists'}
   Metrics        ${runtime.httpUrl}/metrics   (functions log at ${logLevel}; --log-level to change)
+  Web Push       ${runtime.pushService.origin}/subscriptions   (local push service: subscribe, then read pushes)
 
 Press Ctrl-C to stop.`);
 

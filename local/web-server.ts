@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { type BuildContext, context, type Message } from 'esbuild';
 import { STAGE } from '../contract/routes';
 import { indexHtml, webBuildOptions } from '../web/build';
+import type { WebConfig } from '../web/config';
 
 export interface WebServer {
   /** For RuntimeOptions.httpFallback: serves the app, or answers false for any other path. */
@@ -58,6 +59,8 @@ export interface WebServerOptions {
    * because the runtime starts after the web server.
    */
   mediaOrigins?: () => readonly string[];
+  /** The runtime's VAPID public key, asked on every config.json, since the runtime starts after the web server. */
+  vapidPublicKey?: () => string | undefined;
 }
 
 export async function createWebServer(options: WebServerOptions = {}): Promise<WebServer> {
@@ -95,7 +98,12 @@ export async function createWebServer(options: WebServerOptions = {}): Promise<W
       return true;
     }
     if (url.pathname === '/config.json') {
-      const config = { mode: 'local', wsUrl: `ws://${host}/${STAGE}`, tokenUrl: `http://${host}/auth/token` };
+      const config: WebConfig = {
+        mode: 'local',
+        wsUrl: `ws://${host}/${STAGE}`,
+        tokenUrl: `http://${host}/auth/token`,
+        vapidPublicKey: options.vapidPublicKey?.() ?? '',
+      };
       send(req, res, 200, contentType('.json'), JSON.stringify(config));
       return true;
     }

@@ -1,7 +1,8 @@
 /** What /config.json tells the app: written by local/web-server.ts locally, by lib/web-hosting.ts deployed. */
+/** `vapidPublicKey`: the deployment's VAPID public key (base64url), the `applicationServerKey` to subscribe with. */
 export type WebConfig =
-  | { mode: 'local'; wsUrl: string; tokenUrl: string }
-  | { mode: 'cognito'; wsUrl: string; region: string; userPoolClientId: string };
+  | { mode: 'local'; wsUrl: string; tokenUrl: string; vapidPublicKey: string }
+  | { mode: 'cognito'; wsUrl: string; region: string; userPoolClientId: string; vapidPublicKey: string };
 
 function text(value: object, name: string): string {
   const field: unknown = (value as Record<string, unknown>)[name];
@@ -13,9 +14,16 @@ export function parseConfig(value: unknown): WebConfig {
   if (typeof value !== 'object' || value === null) throw new Error('config.json is not an object');
   const mode = text(value, 'mode');
   const wsUrl = text(value, 'wsUrl');
-  if (mode === 'local') return { mode, wsUrl, tokenUrl: text(value, 'tokenUrl') };
+  const vapidPublicKey = text(value, 'vapidPublicKey');
+  if (mode === 'local') return { mode, wsUrl, tokenUrl: text(value, 'tokenUrl'), vapidPublicKey };
   if (mode === 'cognito') {
-    return { mode, wsUrl, region: text(value, 'region'), userPoolClientId: text(value, 'userPoolClientId') };
+    return {
+      mode,
+      wsUrl,
+      region: text(value, 'region'),
+      userPoolClientId: text(value, 'userPoolClientId'),
+      vapidPublicKey,
+    };
   }
   throw new Error(`config.json has an unknown mode "${mode}"`);
 }

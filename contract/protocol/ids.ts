@@ -40,3 +40,11 @@ export function sideOf(
   if (participants?.hi === userId) return { side: 'hi', peer: participants.lo };
   return undefined;
 }
+
+/**
+ * The device id of a connection opened without one: a device of its own, new on every connect, which
+ * therefore can keep no cursor and no push subscription.
+ */
+export function connectionDeviceId(connectionId: string): string {
+  return `c-${connectionId.replace(/[^A-Za-z0-9_-]/g, '')}`;
+}

@@ -9,6 +9,7 @@ import type {
   ConnectionNotifier,
   IdentityProvider,
   Invoker,
+  PushStore,
   TokenTimes,
   UserState,
   UserStore,
@@ -78,6 +79,8 @@ export interface SignOutDeps {
   clock: Clock;
   /** Cognito when deployed. The local issuer hands out no refresh tokens, so it has nothing to revoke. */
   identity: IdentityProvider | undefined;
+  /** A signed-out device must not keep receiving notifications (with previews): its subscription goes. */
+  push: Pick<PushStore, 'remove'>;
 }
 
 /**
@@ -93,7 +96,8 @@ export async function signOutEverywhere(
 ): Promise<number> {
   const now = deps.clock.now();
   await Promise.all([deps.users.recordSignOut(userId, now), deps.identity?.signOutEverywhere(userId)]);
-  const { connections } = await deps.users.getUser(userId, now);
+  const { profile, connections } = await deps.users.getUser(userId, now);
+  await deps.push.remove(userId, profile?.pushDevices ?? []);
   if (answer) await deps.notifier.post(answer.connectionId, answer.event, LIMITS.pushTimeoutMs);
   const ids = new Set([...connections.map((c) => c.connectionId), ...(answer ? [answer.connectionId] : [])]);
   // Each $disconnect follows and announces the user offline; the records go now, as $disconnect may not come.

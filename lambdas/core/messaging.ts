@@ -1,3 +1,4 @@
+import type { PushRequest } from '../../contract/invocations';
 import { ChatError } from '../../contract/protocol/errors';
 import type { EventOf, FrameOf } from '../../contract/protocol/frames';
 import { conversationIdOf } from '../../contract/protocol/ids';
@@ -11,10 +12,12 @@ import type {
   Clock,
   ConnectionNotifier,
   ConversationStore,
+  Invoker,
   MessageStore,
   StoredMessage,
   UserStore,
 } from './ports';
+import { requestPush } from './push';
 import { seenVisible } from './receipts';
 
 export interface MessagingDeps extends AttachDeps, LinkDeps {
@@ -27,6 +30,8 @@ export interface MessagingDeps extends AttachDeps, LinkDeps {
   lastStored: InstanceCache<number>;
   /** Orders this instance's sends per conversation. */
   conversationQueue: KeyedQueue;
+  /** Starts the push function for a recipient's offline devices. */
+  pushInvoker: Invoker<PushRequest>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -170,6 +175,8 @@ async function pushMessage(
       type: 'message',
       ...(await linkMedia(deps, message)),
     }),
+    // Web Push to the recipient's subscribed devices that have no live connection (lambdas/core/push.ts).
+    requestPush(deps, users.get(message.to), message),
   ];
   // Sending moves the sender's delivered and seen watermarks to the new message: the peer's earlier
   // messages are now delivered and seen, and the peer's devices are told so, as a receipt would.

@@ -208,6 +208,48 @@ export interface Invoker<Payload> {
   invokeAsync(payload: Payload): Promise<void>;
 }
 
+/** A device's Web Push subscription, as stored (`push#<deviceId>` in the user's partition). */
+export interface StoredPushSubscription {
+  userId: string;
+  deviceId: string;
+  endpoint: string;
+  /** The browser's P-256 public key and auth secret, base64url, as PushSubscription.toJSON() gives them. */
+  p256dh: string;
+  auth: string;
+  createdAt: number;
+  /** The VAPID public key the browser subscribed with: a push signed with another key is refused. */
+  vapidPublicKey: string;
+}
+
+export interface PushStore {
+  /** Stores the device's subscription, replacing its earlier one, and lists the device on the profile. */
+  put(subscription: StoredPushSubscription): Promise<void>;
+  /** Removes the devices' subscriptions and their profile entries; a device without one is no error. */
+  remove(userId: string, deviceIds: readonly string[]): Promise<void>;
+  /** The subscriptions these devices have. */
+  get(userId: string, deviceIds: readonly string[]): Promise<StoredPushSubscription[]>;
+  /** Adds a conversation to or removes it from the user's muted list; false when the list is full. */
+  setMuted(userId: string, conversationId: string, muted: boolean): Promise<boolean>;
+}
+
+/**
+ * 'gone': the push service no longer knows the subscription (404, 410). 'rejected': it refused this
+ * request for good (another 4xx). 'failed': it may take it later (429, 5xx, no answer in time).
+ */
+export type PushOutcome = 'sent' | 'gone' | 'rejected' | 'failed';
+
+export interface PushDelivery {
+  /** RFC 8030 §5.4: a pending push with the same topic is replaced. */
+  topic: string;
+  ttlSeconds: number;
+  urgency: 'very-low' | 'low' | 'normal' | 'high';
+}
+
+/** Sends one encrypted, VAPID-signed Web Push request. */
+export interface PushSender {
+  send(subscription: StoredPushSubscription, payload: string, delivery: PushDelivery): Promise<PushOutcome>;
+}
+
 /** 'stalled': the post did not finish within its timeout (the reader is not reading). */
 export type PostResult = 'sent' | 'gone' | 'stalled';
 

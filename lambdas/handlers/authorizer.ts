@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ENV } from '../../contract/environment';
-import { CLIENT_ID_PATTERN } from '../../contract/protocol/ids';
+import { CLIENT_ID_PATTERN, connectionDeviceId } from '../../contract/protocol/ids';
 import { AUTHORIZER } from '../../contract/routes';
 import { logger } from '../adapters/observability/telemetry';
 import { createTokenVerifier } from '../adapters/tokens/verifier';
@@ -75,9 +75,7 @@ export const handler = invocation(
     correlate({ userId: check.userId });
     // A client that names no device gets one per connection: it then has no cursor across reconnects.
     const device = deviceIdSchema.safeParse(query.deviceId);
-    const deviceId = device.success
-      ? device.data
-      : `c-${event.requestContext.connectionId.replace(/[^A-Za-z0-9_-]/g, '')}`;
+    const deviceId = device.success ? device.data : connectionDeviceId(event.requestContext.connectionId);
     if (query.deviceId !== undefined && !device.success) {
       refuse('malformed deviceId');
       return policy(check.userId, 'Deny', event.methodArn, {});

@@ -7,6 +7,7 @@ import {
   conversationStoreFromEnv,
   messageStoreFromEnv,
   notifierFromEnv,
+  pushInvokerFromEnv,
   systemClock,
   uploadSlotStoreFromEnv,
   userStoreFromEnv,
@@ -27,6 +28,7 @@ const deps = {
   clock: systemClock,
   lastStored: new InstanceCache<number>(10_000),
   conversationQueue: new KeyedQueue(),
+  pushInvoker: pushInvokerFromEnv(),
 };
 
 export const handler = actionHandler('sendMessage', async (frame, caller) => {

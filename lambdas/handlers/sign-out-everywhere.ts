@@ -1,5 +1,11 @@
 import { signOutEverywhere } from '../core/connections';
-import { identityFromEnv, notifierFromEnv, systemClock, userStoreFromEnv } from './wiring/environment';
+import {
+  identityFromEnv,
+  notifierFromEnv,
+  pushStoreFromEnv,
+  systemClock,
+  userStoreFromEnv,
+} from './wiring/environment';
 import { actionHandler } from './wiring/route';
 
 const deps = {
@@ -7,6 +13,7 @@ const deps = {
   notifier: notifierFromEnv(),
   clock: systemClock,
   identity: identityFromEnv(),
+  push: pushStoreFromEnv(),
 };
 
 /** The `ok` is posted before this connection closes with the others, so there is no route response. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { denialOf } from './access';
+import type { AsyncInvoker } from './async-invocations';
 import { readBody, sendAwsError, sendEmpty, sendJson } from './http';
 import { ACCOUNT_ID, describeError, type LambdaRuntime, REGION } from './lambda-runtime';
 import type { ServiceAccess } from './types';
@@ -9,6 +10,7 @@ const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface LambdaApiDeps {
   runtime: LambdaRuntime;
+  async: AsyncInvoker;
   access: ServiceAccess | undefined;
   log: (line: string) => void;
 }
@@ -68,9 +70,7 @@ export async function handleInvokeRequest(
   const invocationType = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
   switch (invocationType) {
     case 'Event':
-      void deps.runtime.invoke(functionName, event).catch((error: unknown) => {
-        deps.log(`[lambda] ${functionName} (Event) failed: ${describeError(error)}`);
-      });
+      deps.async.invoke(functionName, event);
       sendEmpty(res, 202);
       return;
     case 'DryRun':

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createAsyncInvoker } from './async-invocations';
 import { handleConnectionsRequest } from './connections-api';
 import { API_ID } from './events';
 import { sendJson } from './http';
@@ -50,6 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
   const runtime = createLambdaRuntime(options.functions, options.onEvent);
+  const async = createAsyncInvoker(runtime, options.asyncInvocations ?? {}, log);
   const stage = createWebSocketStage({
     stage: options.stage,
     routes: options.routes,
@@ -86,6 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (req.method === 'POST' && isInvoke && third !== undefined) {
       await handleInvokeRequest(req, res, third, {
         runtime,
+        async,
         access: options.access,
         log,
       });
@@ -114,6 +117,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let closed: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     await stage.close();
+    async.stop();
     await runtime.drain();
     await new Promise<void>((resolve, reject) => {
       server.close((error) => (error ? reject(error) : resolve()));

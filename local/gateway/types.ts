@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
 import type { RouteDefinition } from '../../contract/routes';
 import type { AwsDenial } from '../signature';
+import type { AsyncInvocationOptions } from './async-invocations';
 
 export type LambdaContext = Context;
 
@@ -107,6 +108,8 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** Observes invocations, frames and @connections requests; called synchronously, so it must be cheap. */
   onEvent?: (event: GatewayEvent) => void;
+  /** Retries and failure destination of `Event` invocations. */
+  asyncInvocations?: AsyncInvocationOptions;
 }
 
 export interface Gateway {

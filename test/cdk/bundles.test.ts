@@ -62,6 +62,9 @@ function handlerEnvironment(home: string): NodeJS.ProcessEnv {
     CHAT_JWT_AUDIENCE: 'x',
     CHAT_JWKS_URL: 'http://127.0.0.1:1/jwks',
     CHAT_MEDIA_BUCKET: 'test-media',
+    CHAT_VAPID_PUBLIC_KEY: 'BTestPublicKey',
+    CHAT_VAPID_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:test-vapid',
+    CHAT_VAPID_SUBJECT: 'mailto:test@example.com',
   };
   for (const table of TABLES) env[table.envVar] = `test-${table.name}`;
   for (const name of FUNCTION_NAMES) env[functionNameEnvVar(name)] = `test-${name}`;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { ASYNC_INVOCATIONS } from '../../contract/invocations';
 import { FUNCTIONS, type FunctionName } from '../../contract/routes';
 import { TABLES } from '../../contract/tables';
-import { ASYNC_INVOCATIONS } from '../../lib/failure-paths';
 import { DRAIN_MAX_AGE_MS } from '../../lib/observability';
 import { chatStackWithoutBundling } from './app';
 import { logicalIdOf, resource, resourcesOfType } from './template';
@@ -39,7 +39,7 @@ describe('failure paths', () => {
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: functionId },
         MaximumRetryAttempts: settings.retryAttempts,
-        MaximumEventAgeInSeconds: settings.maxEventAge.toSeconds(),
+        MaximumEventAgeInSeconds: settings.maxEventAgeSeconds,
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
       });
       expect(resource(template, queueId).Properties).toMatchObject({

@@ -177,7 +177,7 @@ describe('ChatStack web client hosting', () => {
     expect(deploymentSources(template).keys).toHaveLength(3);
   });
 
-  it('writes config.json for Cognito sign-in against this stage and app client', () => {
+  it('writes config.json for Cognito sign-in against this stage and app client, with the VAPID public key', () => {
     const apiId = logicalIdOf(stack, stack.socketApi.api.apiId);
     const clientId = logicalIdOf(stack, stack.identity.userPoolClient.userPoolClientId);
     const expected = {
@@ -185,6 +185,7 @@ describe('ChatStack web client hosting', () => {
       wsUrl: `wss://<${apiId}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/${STAGE}`,
       region: '<AWS::Region>',
       userPoolClientId: `<${clientId}>`,
+      vapidPublicKey: flattenCfnValue(stack.resolve(stack.vapid.publicKey)),
     };
     const config: unknown = JSON.parse(deployedFile(stack, template, 'config.json'));
     expect(config).toEqual(expected);
@@ -268,7 +269,12 @@ describe('web client asset', () => {
     const app = new App({ outdir: join(outdir, 'cdk.out'), context: cdkJsonContext() });
     const stack = new Stack(app, 'WebAssetTest');
     new WebHosting(stack, 'Web', {
-      config: { wsUrl: 'wss://chat.example/live', region: 'eu-west-1', userPoolClientId: 'client' },
+      config: {
+        wsUrl: 'wss://chat.example/live',
+        region: 'eu-west-1',
+        userPoolClientId: 'client',
+        vapidPublicKey: 'BKey',
+      },
     });
     const assembly = app.synth();
     const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);

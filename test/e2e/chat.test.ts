@@ -149,6 +149,7 @@ describe('the web client in deployed mode (Cognito answered at the network layer
           wsUrl: app.runtime.wsUrl,
           region: 'eu-west-1',
           userPoolClientId: 'web-client',
+          vapidPublicKey: app.runtime.vapidPublicKey,
         },
       }),
     );

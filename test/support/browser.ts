@@ -45,6 +45,7 @@ export function useBrowserApp(options: { launchArgs?: readonly string[] } = {}):
     web = await createWebServer({
       log: () => {},
       mediaOrigins: () => (runtime ? [new URL(runtime.s3Endpoint).origin] : []),
+      vapidPublicKey: () => runtime?.vapidPublicKey,
     });
     runtime = await startTestRuntime({ httpFallback: web.httpFallback });
     browser = await chromium.launch({

@@ -89,6 +89,17 @@ export const uploadSlotItem = z.object({
   size: z.optional(count),
 });
 
+/** users table, `push#<deviceId>`: a device's Web Push subscription. */
+export const pushSubscriptionItem = z.object({
+  userId: text,
+  deviceId: text,
+  endpoint: text,
+  p256dh: text,
+  auth: text,
+  createdAt: count,
+  vapidPublicKey: text,
+});
+
 /** users table, `watch#<viewerId>` (projected to the viewer). */
 export const watcherItem = z.object({ viewerId: text });
 

@@ -21,8 +21,8 @@ import {
   watcherItem,
 } from './items';
 
-const userKey = (userId: string) => `user#${userId}`;
-const PROFILE = '#profile';
+export const userKey = (userId: string) => `user#${userId}`;
+export const PROFILE = '#profile';
 const CONNECTION_PREFIX = '#conn#';
 const WATCHER_PREFIX = 'watch#';
 

@@ -1,5 +1,5 @@
-import { ENV } from '../../../contract/environment';
-import type { DrainRequest } from '../../../contract/invocations';
+import { ENV, LOCAL_ENV } from '../../../contract/environment';
+import type { DrainRequest, PushRequest } from '../../../contract/invocations';
 import { functionNameEnvVar } from '../../../contract/routes';
 import { CONVERSATIONS_TABLE, MESSAGES_TABLE, USERS_TABLE } from '../../../contract/tables';
 import { ManagementApiNotifier } from '../../adapters/connections/notifier';
@@ -7,6 +7,7 @@ import { createDocumentClient } from '../../adapters/dynamodb/client';
 import { DynamoConversationStore } from '../../adapters/dynamodb/conversations';
 import { DynamoDeviceStore } from '../../adapters/dynamodb/devices';
 import { DynamoMessageStore } from '../../adapters/dynamodb/messages';
+import { DynamoPushStore } from '../../adapters/dynamodb/push';
 import { DynamoRateCounter } from '../../adapters/dynamodb/rate-counter';
 import { DynamoUploadSlotStore } from '../../adapters/dynamodb/uploads';
 import { DynamoUserStore } from '../../adapters/dynamodb/users';
@@ -15,6 +16,7 @@ import { LambdaInvoker } from '../../adapters/lambda/invoker';
 import type { ConnectionDeps } from '../../core/connections';
 import { InstanceCache } from '../../core/instance-cache';
 import type { Clock } from '../../core/ports';
+import type { PushConfig } from '../../core/push';
 import type { RateLimitDeps } from '../../core/rate-limit';
 import { handlerClock } from './clock';
 import { awsConfigFromEnv, rateLimitFactorFromEnv, requireEnv, timingsFromEnv } from './config';
@@ -37,6 +39,17 @@ export const conversationStoreFromEnv = () =>
 export const notifierFromEnv = () => new ManagementApiNotifier(requireEnv(ENV.connectionsEndpoint), aws);
 export const deviceStoreFromEnv = () => new DynamoDeviceStore(db, requireEnv(USERS_TABLE.envVar));
 export const uploadSlotStoreFromEnv = () => new DynamoUploadSlotStore(db, requireEnv(USERS_TABLE.envVar));
+export const pushStoreFromEnv = () => new DynamoPushStore(db, requireEnv(USERS_TABLE.envVar));
+export const pushInvokerFromEnv = () =>
+  new LambdaInvoker<PushRequest>(requireEnv(functionNameEnvVar('push')), aws);
+/**
+ * What the functions that deal with push subscriptions know: the public key, and locally the local
+ * push service's origins (never set by the stack).
+ */
+export const pushConfigFromEnv = (): PushConfig => ({
+  vapidPublicKey: requireEnv(ENV.vapidPublicKey),
+  localPushOrigins: (process.env[LOCAL_ENV.pushServiceOrigins] ?? '').split(',').filter(Boolean),
+});
 export const drainInvokerFromEnv = () =>
   new LambdaInvoker<DrainRequest>(requireEnv(functionNameEnvVar('drain')), aws);
 export const rateLimitDepsFromEnv = (): RateLimitDeps => ({
