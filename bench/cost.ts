@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatClient } from '../client/index';
 import { LIMITS } from '../contract/limits';
+import type { PushSubscriptionJson } from '../contract/protocol/frames';
 import { conversationIdOf } from '../contract/protocol/ids';
 import { SCHEDULES } from '../contract/routes';
 import { USERS_TABLE } from '../contract/tables';
@@ -9,6 +10,7 @@ import { connectUser, NO_RECEIPTS_MS, type Target, withRetries } from './client'
 import { type Counters, subtractCounters } from './counters';
 import { combine, type Dollars, emptyUsage, price, totals, type Usage, usageOf } from './pricing';
 import type { Progress } from './progress';
+import { distribution } from './stats';
 import type { SystemProcess } from './system';
 
 /** composite: a sum of other flows; model: counted from what the code reads, not measured. */
@@ -41,6 +43,9 @@ const RECIPIENT = 'cost-b';
 /** The recipient's device that reads with the chat open and later reconnects. */
 const READER = 'cost-b-reader';
 const VISITOR = 'cost-c';
+/** A recipient whose one device has a push subscription and is offline. */
+const PUSH_RECIPIENT = 'cost-d';
+const PUSH_POLL_MS = 5;
 const QUIET_POLL_MS = 100;
 /** Polls in a row without change, with nothing running, that count as quiet. */
 const QUIET_POLLS = 2;
@@ -111,6 +116,37 @@ async function reconnect(target: Target): Promise<boolean> {
   }
 }
 
+/**
+ * Subscribes a device of PUSH_RECIPIENT at the system's local push service, tells the server, and
+ * closes it: every later message to PUSH_RECIPIENT is pushed. `next` waits for the next push to arrive.
+ */
+async function offlineSubscribedDevice(
+  target: Target,
+  pushServiceUrl: string | undefined,
+): Promise<{ next(): Promise<void> }> {
+  if (pushServiceUrl === undefined) throw new Error('The system under test has no local push service');
+  const created = await fetch(`${pushServiceUrl}/subscriptions`, { method: 'POST' });
+  const subscription = (await created.json()) as PushSubscriptionJson;
+  const messages = `${pushServiceUrl}/subscriptions/${subscription.endpoint.split('/').at(-1)}/messages`;
+  const device = await connectUser(target, PUSH_RECIPIENT, {
+    receiptDelayMs: NO_RECEIPTS_MS,
+    deviceId: `${PUSH_RECIPIENT}-phone`,
+  });
+  await withRetries(() => device.request('setPushSubscription', { subscription }));
+  device.close();
+  return {
+    async next() {
+      const deadline = performance.now() + EVENT_TIMEOUT_MS;
+      while (performance.now() < deadline) {
+        const taken = (await (await fetch(messages, { method: 'DELETE' })).json()) as unknown[];
+        if (taken.length > 0) return;
+        await sleep(PUSH_POLL_MS);
+      }
+      throw new Error('No push arrived at the local push service');
+    },
+  };
+}
+
 export async function runCost(
   system: SystemProcess,
   samples: number,
@@ -145,7 +181,7 @@ export async function runCost(
   const sessionSamples = Math.min(samples, 10);
   const mediaSamples = Math.min(samples, 10);
   const librarySamples = Math.min(samples, 20);
-  const steps = 7;
+  const steps = 8;
   let step = 0;
   const advance = (what: string) => progress.update(step++ / steps, what);
 
@@ -155,12 +191,12 @@ export async function runCost(
   let messageCounter = 0;
 
   /** Sends one message and waits for its ack and, when the recipient is online, its delivery. */
-  const sendOne = async (online: ChatClient | undefined): Promise<number> => {
+  const sendOne = async (online: ChatClient | undefined, to = RECIPIENT): Promise<number> => {
     const messageId = `cost-${Date.now().toString(36)}-${messageCounter++}`;
     const delivered = online
       ? online.next('message', (event) => event.messageId === messageId, EVENT_TIMEOUT_MS)
       : undefined;
-    const ack = await withRetries(() => sender.request('sendMessage', { messageId, to: RECIPIENT, text }));
+    const ack = await withRetries(() => sender.request('sendMessage', { messageId, to, text }));
     await delivered;
     return ack.seq;
   };
@@ -352,6 +388,30 @@ export async function runCost(
       ]),
     });
 
+    advance('sends to an offline user with a push subscription');
+    // Each message is pushed before the next is sent, as messages minutes apart are; a burst costs
+    // less (the push function skips a message its sender has already followed).
+    const pushDevice = await offlineSubscribedDevice(target, system.pushServiceUrl);
+    const sendToPushMs: number[] = [];
+    const pushed = await measure(samples, async () => {
+      for (let i = 0; i < samples; i++) {
+        const began = performance.now();
+        await sendOne(undefined, PUSH_RECIPIENT);
+        await pushDevice.next();
+        sendToPushMs.push(performance.now() - began);
+      }
+    });
+    const latency = distribution(sendToPushMs);
+    add({
+      flow: 'send-offline-push',
+      label: 'send to an offline user whose device has a push subscription (ack, push function, Web Push)',
+      unit: 'message',
+      source: 'measured',
+      note: `Web Push services charge nothing per push; the asynchronous invocation is billed as a Lambda request. Send to decrypted push locally: median ${latency.p50.toFixed(0)} ms, p90 ${latency.p90.toFixed(0)} ms; the drain at reconnect is as in send-offline-drain`,
+      samples,
+      usage: pushed,
+    });
+
     const sweep = sweepUsagePerHour();
     add({
       flow: 'sweep',
@@ -362,6 +422,7 @@ export async function runCost(
       samples: 0,
       usage: sweep,
     });
+
     const connectionHour = emptyUsage();
     connectionHour.connectionMinutes = 60;
     const hourlyHeartbeats = 3_600_000 / LIMITS.heartbeatIntervalMs;

@@ -22,7 +22,14 @@ export interface ServerConfig {
 }
 
 export type ServerReport =
-  | { type: 'ready'; wsUrl: string; httpUrl: string | undefined; readyMs: number }
+  | {
+      type: 'ready';
+      wsUrl: string;
+      httpUrl: string | undefined;
+      /** The local Web Push service's origin (the chat system only). */
+      pushServiceUrl: string | undefined;
+      readyMs: number;
+    }
   | { type: 'counters'; counters: Counters; cpu: CpuUsage }
   | { type: 'failed'; error: string };
 
@@ -37,6 +44,7 @@ export type ServerCommand = { type: 'counters' } | { type: 'stop' };
 interface Started {
   wsUrl: string;
   httpUrl: string | undefined;
+  pushServiceUrl: string | undefined;
   counters(): Counters;
   stop(): Promise<void>;
 }
@@ -92,6 +100,7 @@ async function startChat(config: ServerConfig): Promise<Started> {
   return {
     wsUrl: runtime.wsUrl,
     httpUrl: runtime.httpUrl,
+    pushServiceUrl: runtime.pushService.origin,
     counters: () => ({ ...counters, dynamo: proxy?.counts ?? {} }),
     stop: async () => {
       await runtime.stop();
@@ -103,7 +112,13 @@ async function startChat(config: ServerConfig): Promise<Started> {
 async function start(config: ServerConfig): Promise<Started> {
   if (config.system === 'chat') return startChat(config);
   const floor = await startFloor({ persist: config.system === 'persist' ? config.dynamodb : undefined });
-  return { wsUrl: floor.wsUrl, httpUrl: undefined, counters: emptyCounters, stop: () => floor.stop() };
+  return {
+    wsUrl: floor.wsUrl,
+    httpUrl: undefined,
+    pushServiceUrl: undefined,
+    counters: emptyCounters,
+    stop: () => floor.stop(),
+  };
 }
 
 /** Linux's clock ticks per second for /proc times; nearly always 100. */
@@ -157,7 +172,13 @@ async function main(): Promise<void> {
   });
   process.on('disconnect', () => void stop());
   process.on('SIGTERM', () => void stop());
-  send({ type: 'ready', wsUrl: started.wsUrl, httpUrl: started.httpUrl, readyMs: performance.now() - began });
+  send({
+    type: 'ready',
+    wsUrl: started.wsUrl,
+    httpUrl: started.httpUrl,
+    pushServiceUrl: started.pushServiceUrl,
+    readyMs: performance.now() - began,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,8 @@ export interface SystemProcess {
   config: ServerConfig;
   wsUrl: string;
   httpUrl: string | undefined;
+  /** The local Web Push service's origin (the chat system only). */
+  pushServiceUrl: string | undefined;
   /** Time the child took from its first line of code to ready. */
   readyMs: number;
   /** Counters (filled in counting mode only) and CPU used so far. */
@@ -103,6 +105,7 @@ export async function startSystem(config: ServerConfig): Promise<SystemProcess> 
     config,
     wsUrl: ready.wsUrl,
     httpUrl: ready.httpUrl,
+    pushServiceUrl: ready.pushServiceUrl,
     readyMs: ready.readyMs,
     counters: () =>
       new Promise((resolve, reject) => {

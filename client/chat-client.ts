@@ -113,6 +113,8 @@ const REPLY_TYPES = {
   requestUpload: 'uploadSlot',
   getMediaUrl: 'mediaUrl',
   signOutEverywhere: 'ok',
+  setPushSubscription: 'pushSubscription',
+  muteConversation: 'conversationMuted',
 } as const satisfies Partial<Record<ClientAction, ServerEventType>>;
 export type RequestAction = keyof typeof REPLY_TYPES;
 export type ReplyOf<A extends RequestAction> = EventOf<(typeof REPLY_TYPES)[A]>;
