@@ -6,6 +6,7 @@ import type {
   ClientFrame,
   EventOf,
   FrameOf,
+  PushSubscriptionJson,
   ServerEvent,
   ServerEventType,
 } from '../contract/protocol/frames';
@@ -157,6 +158,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   private readonly receiptsInFlight = new Set<string>();
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly opened = new Set<{ resolve: () => void; reject: (error: ChatClientError) => void }>();
+  /** The conversations this user muted, as the last `conversations` or `conversationMuted` said. */
+  private readonly mutedIds = new Set<string>();
 
   constructor(options: ChatClientOptions) {
     super();
@@ -386,6 +389,25 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   hideConversation(conversationId: string): Promise<ReplyOf<'hideConversation'>> {
     return this.request('hideConversation', { conversationId });
+  }
+
+  /**
+   * Stores this device's Web Push subscription (`PushSubscription.toJSON()`), or removes it with null.
+   * The reply names the deployment's VAPID public key: a subscription made with another key must be
+   * made again (docs/protocol.md, `pushSubscription`).
+   */
+  setPushSubscription(subscription: PushSubscriptionJson | null): Promise<ReplyOf<'setPushSubscription'>> {
+    return this.request('setPushSubscription', { subscription });
+  }
+
+  /** A muted conversation is not pushed to this user's devices; its messages still arrive here. */
+  muteConversation(conversationId: string, muted: boolean): Promise<ReplyOf<'muteConversation'>> {
+    return this.request('muteConversation', { conversationId, muted });
+  }
+
+  /** Whether this user muted the conversation, on any device (known once conversations were listed). */
+  isMuted(conversationId: string): boolean {
+    return this.mutedIds.has(conversationId);
   }
 
   /** Ends every session of this user; the server then closes every connection, this one included. */
@@ -621,7 +643,11 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'conversations':
         for (const summary of event.conversations) {
           this.store.setPeerReceipts(summary.conversationId, summary.peerReceipts);
+          this.setMuted(summary.conversationId, summary.muted);
         }
+        return;
+      case 'conversationMuted':
+        this.setMuted(event.conversationId, event.muted);
         return;
       case 'messages':
         this.store.setPeerReceipts(event.conversationId, event.peerReceipts);
@@ -632,6 +658,11 @@ export class ChatClient extends Emitter<ClientEvents> {
       default:
         return;
     }
+  }
+
+  private setMuted(conversationId: string, muted: boolean): void {
+    if (muted) this.mutedIds.add(conversationId);
+    else this.mutedIds.delete(conversationId);
   }
 
   private receive(messages: readonly ChatMessage[], origin: Origin): ChatMessage[] {

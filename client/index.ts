@@ -24,6 +24,10 @@
  * Received media carry a presigned `url` until `urlExpiresAt`; `client.refreshMediaUrl(conversationId, seq)`
  * gets a fresh one (our own messages, stored from their ack, have none until then). In Node uploads use
  * fetch; browsers pass `upload: xhrUploader(XMLHttpRequest)` for progress while the file is sent.
+ *
+ * Push notifications reach a device whose app is closed: the app subscribes with the Push API and hands
+ * the subscription over with `client.setPushSubscription(subscription.toJSON())` (null removes it).
+ * `client.muteConversation(conversationId, true)` stops pushes of one conversation; `client.isMuted(id)`.
  */
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 export {

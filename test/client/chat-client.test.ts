@@ -375,3 +375,79 @@ describe('receipts', () => {
     expect(socket.frames('getMessages')).toMatchObject([{ conversationId: 'alice:bob', after: 1 }]);
   });
 });
+
+describe('push subscription and muted conversations', () => {
+  const subscription = {
+    endpoint: 'https://fcm.googleapis.com/fcm/send/abc',
+    expirationTime: null,
+    keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) },
+  };
+
+  it('sends the subscription and resolves with the server’s pushSubscription reply', async () => {
+    const socket = await openClient();
+    const reply = client.setPushSubscription(subscription);
+    expect(socket.frames('setPushSubscription').at(-1)).toMatchObject({ subscription });
+    socket.reply('setPushSubscription', (requestId) => ({
+      type: 'pushSubscription',
+      requestId,
+      subscribed: true,
+      vapidPublicKey: 'key-1',
+    }));
+    await expect(reply).resolves.toMatchObject({ subscribed: true, vapidPublicKey: 'key-1' });
+  });
+
+  it('removes the subscription with null', async () => {
+    const socket = await openClient();
+    const reply = client.setPushSubscription(null);
+    expect(socket.frames('setPushSubscription').at(-1)).toMatchObject({ subscription: null });
+    socket.reply('setPushSubscription', (requestId) => ({
+      type: 'pushSubscription',
+      requestId,
+      subscribed: false,
+      vapidPublicKey: 'key-1',
+    }));
+    await expect(reply).resolves.toMatchObject({ subscribed: false });
+  });
+
+  it('knows muted conversations from the list, its own mute and another device’s', async () => {
+    const socket = await openClient();
+    const summary = {
+      peer: 'bob',
+      lastSeq: 0,
+      lastMessage: null,
+      unread: 0,
+      peerReceipts: { delivered: 0, seen: 0 },
+      peerPresence: { userId: 'bob', state: 'online' as const },
+    };
+    const listed = client.listConversations();
+    socket.reply('listConversations', (requestId) => ({
+      type: 'conversations',
+      requestId,
+      conversations: [
+        { ...summary, conversationId: 'alice:bob', muted: true },
+        { ...summary, peer: 'carol', conversationId: 'alice:carol', muted: false },
+      ],
+      nextCursor: null,
+    }));
+    await listed;
+    expect([client.isMuted('alice:bob'), client.isMuted('alice:carol')]).toEqual([true, false]);
+
+    const muted = client.muteConversation('alice:carol', true);
+    expect(socket.frames('muteConversation').at(-1)).toMatchObject({
+      conversationId: 'alice:carol',
+      muted: true,
+    });
+    socket.reply('muteConversation', (requestId) => ({
+      type: 'conversationMuted',
+      requestId,
+      conversationId: 'alice:carol',
+      muted: true,
+    }));
+    await expect(muted).resolves.toMatchObject({ muted: true });
+    expect(client.isMuted('alice:carol')).toBe(true);
+
+    // Unmuted on another device: the event comes without a requestId.
+    socket.push({ type: 'conversationMuted', conversationId: 'alice:bob', muted: false });
+    expect(client.isMuted('alice:bob')).toBe(false);
+  });
+});
