@@ -6,14 +6,19 @@ import { type CspSources, contentSecurityPolicy } from './csp';
 
 /**
  * The one build definition of the browser app, used by `npm start` (in memory, local/web-server.ts)
- * and by the CDK app (into the client's asset while `cdk synth` bundles, lib/web-hosting.ts): web/main.ts
- * and web/styles.css become app.js and styles.css. index.html is written by `indexHtml` where it is served.
+ * and by the CDK app (into the client's asset while `cdk synth` bundles, lib/web-hosting.ts): web/main.ts,
+ * web/styles.css and web/sw.ts become app.js, styles.css and sw.js (the service worker, at the site's
+ * root so that its scope is the whole app). index.html is written by `indexHtml` where it is served.
  */
 export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 
 export function webBuildOptions(outdir: string): BuildOptions & { outdir: string } {
   return {
-    entryPoints: { app: join(WEB_DIR, 'main.ts'), styles: join(WEB_DIR, 'styles.css') },
+    entryPoints: {
+      app: join(WEB_DIR, 'main.ts'),
+      styles: join(WEB_DIR, 'styles.css'),
+      sw: join(WEB_DIR, 'sw.ts'),
+    },
     outdir,
     bundle: true,
     format: 'esm',

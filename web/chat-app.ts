@@ -20,6 +20,7 @@ import type { MediaSend } from './media-composer';
 import { MediaSources } from './media-sources';
 import { mediaSummary, showProgress } from './media-view';
 import { Notifier } from './notifier';
+import { PushNotifications } from './push';
 import { forgetSaved, loadOutbox, saveDraft, saveOutbox } from './saved';
 import { deviceId, type Session, SignInRequired } from './session';
 import { SettingsView } from './settings-view';
@@ -63,7 +64,9 @@ export class ChatApp implements ChatHost, ListHost {
   private readonly cleanups: (() => void)[] = [];
   private openedFromList = false;
   private readonly notifier: Notifier;
+  private readonly push: PushNotifications;
   private settings: SettingsView | undefined;
+  private signingOut = false;
 
   constructor(
     root: HTMLElement,
@@ -82,6 +85,11 @@ export class ChatApp implements ChatHost, ListHost {
     });
     this.media = new MediaSources(this.client, (conversationId) => this.refreshConversation(conversationId));
     this.notifier = new Notifier((peer) => this.open(peer));
+    this.push = new PushNotifications(this.client, this.notifier, config.vapidPublicKey, {
+      open: (conversationId) => this.openConversation(conversationId),
+      showing: () =>
+        this.chat && this.viewing(this.chat.conversationId) ? this.chat.conversationId : undefined,
+    });
     this.list = new ConversationList(this);
     this.placeholder = h(
       'section',
@@ -113,6 +121,10 @@ export class ChatApp implements ChatHost, ListHost {
       client.on('settings', (settings) => {
         if (settings.requestId === undefined && this.settings?.isOpen) this.settings.show(settings);
       }),
+      client.on('conversationMuted', ({ conversationId }) => {
+        this.renderList();
+        if (this.chat?.conversationId === conversationId) this.chat.renderHeader();
+      }),
       client.on('upload', (event) => {
         if (this.chat?.conversationId === event.conversationId)
           showProgress(this.chat.element, event.messageId, event);
@@ -138,6 +150,7 @@ export class ChatApp implements ChatHost, ListHost {
     // Sent again with their messageIds: the server answers one it already stored with its first ack.
     for (const { messageId, to, text } of loadOutbox(this.userId)) this.send(to, text, messageId);
     this.renderList();
+    this.openRequested();
     this.route();
     if (!this.chat) this.list.focusHeading();
     client.connect().catch(() => {
@@ -145,7 +158,11 @@ export class ChatApp implements ChatHost, ListHost {
     });
   }
 
-  signOut(notice?: string): void {
+  /** The user's sign-out, or a forced one with a `notice` (an expired session). */
+  async signOut(notice?: string): Promise<void> {
+    if (this.signingOut) return;
+    this.signingOut = true;
+    await this.push.signOut();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     for (const timer of this.typing.values()) clearTimeout(timer);
     clearInterval(this.countdown);
@@ -160,7 +177,7 @@ export class ChatApp implements ChatHost, ListHost {
   }
 
   open(peer: string): void {
-    const route = `#/chat/${encodeURIComponent(peer)}`;
+    const route = chatRoute(peer);
     // One history entry for the chats opened one after the other (side by side), so that Back returns to the list.
     if (this.chat) location.replace(route);
     else location.hash = route;
@@ -230,8 +247,33 @@ export class ChatApp implements ChatHost, ListHost {
   }
 
   openSettings(): void {
-    this.settings = new SettingsView(this.client, this.notifier, () => this.signOut());
+    this.settings = new SettingsView(this.client, this.notifier, this.push, () => void this.signOut());
     this.settings.open();
+  }
+
+  async toggleMute(conversationId: string): Promise<void> {
+    try {
+      await this.client.muteConversation(conversationId, !this.client.isMuted(conversationId));
+    } catch (error) {
+      this.notify(error);
+    }
+  }
+
+  /** A notification was clicked while the app was open (web/sw.ts). */
+  private openConversation(conversationId: string): void {
+    const peer = peerOf(conversationId, this.userId);
+    if (peer !== '') this.open(peer);
+  }
+
+  /**
+   * A notification clicked while no window was open opens `/?c=<conversationId>` (web/sw.ts): the
+   * conversation's route replaces it, unless the conversation is not this user's (another user signed in).
+   */
+  private openRequested(): void {
+    const requested = new URLSearchParams(location.search).get('c');
+    if (requested === null) return;
+    const peer = peerOf(requested, this.userId);
+    history.replaceState(null, '', location.pathname + (peer === '' ? '' : chatRoute(peer)));
   }
 
   /** After the user's first message: they are engaged, and a prompt now makes sense to them. */
@@ -248,7 +290,7 @@ export class ChatApp implements ChatHost, ListHost {
     );
     yes.addEventListener('click', () => {
       offer.remove();
-      void this.notifier.ask();
+      void (this.push.status.state === 'unavailable' ? this.notifier.ask() : this.push.turnOn());
     });
     no.addEventListener('click', () => {
       offer.remove();
@@ -362,13 +404,14 @@ export class ChatApp implements ChatHost, ListHost {
   private onState(change: StateChange): void {
     clearInterval(this.countdown);
     if (change.tokenError instanceof SignInRequired) {
-      this.signOut(change.tokenError.message);
+      void this.signOut(change.tokenError.message);
       return;
     }
     this.renderList();
     this.chat?.renderHeader();
     if (change.state === 'open') {
       this.banner.hidden = true;
+      this.push.connected();
       void this.catchUp();
       return;
     }
@@ -534,6 +577,7 @@ export class ChatApp implements ChatHost, ListHost {
             },
           }),
           unread: this.unread(entry),
+          muted: this.client.isMuted(entry.conversationId),
           online: this.presenceOf(entry.peer)?.state === 'online',
           typing: this.typing.has(entry.conversationId),
         };
@@ -584,6 +628,10 @@ export class ChatApp implements ChatHost, ListHost {
       this.toast.hidden = true;
     }, TOAST_MS);
   }
+}
+
+function chatRoute(peer: string): string {
+  return `#/chat/${encodeURIComponent(peer)}`;
 }
 
 function listen(target: EventTarget, type: string, listener: (event: Event) => void): () => void {

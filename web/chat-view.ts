@@ -30,6 +30,8 @@ export interface ChatHost {
   refuse(reason: string): void;
   forgetFailed(conversationId: string, messageId: string): void;
   removeConversation(conversationId: string): Promise<void>;
+  /** Mutes the conversation's push notifications, or unmutes them. */
+  toggleMute(conversationId: string): Promise<void>;
   back(): void;
 }
 
@@ -86,6 +88,7 @@ export class ChatView {
   private readonly list: HTMLOListElement;
   private readonly historyState: HTMLElement;
   private readonly presence: HTMLElement;
+  private readonly mute: HTMLButtonElement;
   private readonly composer: HTMLTextAreaElement;
   private readonly counter: HTMLElement;
   private readonly files: MediaComposer;
@@ -137,6 +140,13 @@ export class ChatView {
       icon('trash'),
     );
     remove.addEventListener('click', () => this.confirmRemove());
+    this.mute = h('button', {
+      type: 'button',
+      class: 'icon-button mute',
+      'aria-label': 'Mute notifications',
+      'aria-pressed': 'false',
+    });
+    this.mute.addEventListener('click', () => void host.toggleMute(conversationId));
     this.presence = h('p', { class: 'presence', id: 'chat-presence' });
     this.historyState = h('div', { class: 'history-state' });
     this.list = h('ol', { class: 'messages' });
@@ -231,6 +241,7 @@ export class ChatView {
         back,
         avatar(peer),
         h('div', { class: 'who' }, h('h1', { id: 'chat-title' }, peer), this.presence),
+        this.mute,
         remove,
       ),
       h('div', { class: 'log-frame' }, this.log, this.jump),
@@ -264,6 +275,10 @@ export class ChatView {
 
   renderHeader(): void {
     this.presence.textContent = this.host.peerLine(this.conversationId);
+    const muted = this.host.client.isMuted(this.conversationId);
+    this.mute.setAttribute('aria-pressed', String(muted));
+    this.mute.title = muted ? 'Muted: no push notifications from this chat' : 'Mute notifications';
+    this.mute.replaceChildren(icon(muted ? 'bell-off' : 'bell'));
   }
 
   /**

@@ -8,6 +8,8 @@ export interface ConversationItem {
   /** The last message, if any; `mine` when the user wrote it, with its status. */
   last?: { text: string; time: number; mine: boolean; status: MessageStatus };
   unread: number;
+  /** Muted: never pushed to this user's devices. */
+  muted: boolean;
   online: boolean;
   typing: boolean;
 }
@@ -171,6 +173,7 @@ export class ConversationList {
         : h('span', { class: 'preview-text muted' }, 'No messages yet');
     const description = [
       item.online ? 'online' : '',
+      item.muted ? 'muted' : '',
       item.unread > 0 ? `${item.unread} unread` : '',
       item.last?.mine ? item.last.status : '',
     ].filter(Boolean);
@@ -190,6 +193,7 @@ export class ConversationList {
           'span',
           { class: 'line' },
           h('span', { class: 'name' }, item.peer),
+          item.muted && h('span', { class: 'muted-icon', title: 'Muted' }, icon('bell-off')),
           item.last && h('time', { class: 'when' }, shortTime(item.last.time)),
         ),
         h(

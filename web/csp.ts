@@ -14,7 +14,8 @@ export interface CspSources {
  * instead, as `frame-ancestors` has no effect in a meta element.
  * Nothing runs but the app's own script, no inline style attribute applies (the app styles through the
  * CSSOM), and media come only from the bucket, from `data:` (the inline previews) and from `blob:` (the
- * files the user is about to send or just sent).
+ * files the user is about to send or just sent). The service worker (sw.js) comes only from the site:
+ * `worker-src` says so outright rather than through the fallback to `default-src`.
  */
 export function contentSecurityPolicy({ connect, media }: CspSources): string {
   const list = (sources: readonly string[]) => sources.map((source) => ` ${source}`).join('');
@@ -23,6 +24,7 @@ export function contentSecurityPolicy({ connect, media }: CspSources): string {
     `connect-src 'self'${list(connect)}${list(media)}`,
     `img-src 'self' data: blob:${list(media)}`,
     `media-src 'self' blob:${list(media)}`,
+    "worker-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",
     "object-src 'none'",

@@ -53,6 +53,11 @@ const ICONS = {
   pause: { width: 16, paths: ['M5 3v10', 'M11 3v10'] },
   close: { width: 16, paths: ['M3.5 3.5l9 9', 'M12.5 3.5l-9 9'] },
   trash: { width: 16, paths: ['M2.5 4.5h11', 'M6 4.5V2.5h4v2', 'M4 4.5l.8 9h6.4l.8-9'] },
+  bell: { width: 16, paths: ['M3.5 11.5V7a4.5 4.5 0 0 1 9 0v4.5l1 1h-11Z', 'M6.5 14.2a1.6 1.6 0 0 0 3 0'] },
+  'bell-off': {
+    width: 16,
+    paths: ['M3.5 11.5V7a4.5 4.5 0 0 1 9 0v4.5l1 1h-11Z', 'M6.5 14.2a1.6 1.6 0 0 0 3 0', 'M2 1.5l12 13'],
+  },
 } as const satisfies Record<string, { width: number; paths: readonly string[] }>;
 export type IconName = keyof typeof ICONS;
 

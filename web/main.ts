@@ -2,6 +2,7 @@ import { ChatApp } from './chat-app';
 import { loadConfig, type WebConfig } from './config';
 import { h } from './dom';
 import { describeError } from './errors';
+import { registerServiceWorker } from './push';
 import { forgetSession, restoreSession, type Session } from './session';
 import { signInScreen } from './sign-in';
 
@@ -20,6 +21,7 @@ function showChat(config: WebConfig, session: Session): void {
 }
 
 async function boot(): Promise<void> {
+  registerServiceWorker();
   let config: WebConfig;
   try {
     config = await loadConfig();

@@ -4,6 +4,7 @@ import { h } from './dom';
 import { describeError } from './errors';
 import { keepKeysInside } from './media-view';
 import type { Notifier } from './notifier';
+import type { PushNotifications, PushStatus } from './push';
 
 const VISIBILITY: Record<LastSeenVisibility, string> = {
   everyone: 'Everyone',
@@ -12,20 +13,25 @@ const VISIBILITY: Record<LastSeenVisibility, string> = {
 };
 
 /**
- * The settings dialog: the server's privacy settings (read receipts, last seen), kept in step with
- * the user's other devices through `settings` events, and this browser's notifications and sound.
+ * The settings dialog: the server's settings (read receipts, last seen, push previews), kept in step
+ * with the user's other devices through `settings` events, and this browser's push notifications,
+ * desktop notifications and sound.
  */
 export class SettingsView {
   private readonly dialog: HTMLDialogElement;
   private readonly receipts: HTMLInputElement;
   private readonly lastSeen: HTMLSelectElement;
   private readonly sound: HTMLInputElement;
+  private readonly pushSwitch: HTMLInputElement;
+  private readonly pushStatus: HTMLElement;
+  private readonly previews: HTMLInputElement;
   private readonly notifications: HTMLElement;
   private readonly error: HTMLElement;
 
   constructor(
     private readonly client: ChatClient,
     private readonly notifier: Notifier,
+    private readonly push: PushNotifications,
     /** Signs this browser out once the server ended every session. */
     signedOutEverywhere: () => void,
   ) {
@@ -36,6 +42,13 @@ export class SettingsView {
       ...Object.entries(VISIBILITY).map(([value, label]) => h('option', { value }, label)),
     );
     this.sound = h('input', { type: 'checkbox', id: 'setting-sound' });
+    this.pushSwitch = h('input', {
+      type: 'checkbox',
+      id: 'setting-push',
+      'aria-describedby': 'setting-push-status',
+    });
+    this.pushStatus = h('p', { class: 'hint', id: 'setting-push-status', role: 'status' });
+    this.previews = h('input', { type: 'checkbox', id: 'setting-previews', disabled: true });
     this.notifications = h('div', { class: 'setting-notifications' });
     this.error = h('p', { class: 'form-error', role: 'alert' });
     const done = h('button', { type: 'submit', class: 'primary' }, 'Done');
@@ -78,6 +91,21 @@ export class SettingsView {
           h('label', { for: 'setting-last-seen' }, 'Who sees when I am online and last seen'),
           this.lastSeen,
         ),
+        h('h3', {}, 'Notifications'),
+        h(
+          'div',
+          { class: 'setting' },
+          this.pushSwitch,
+          h('label', { for: 'setting-push' }, 'Push notifications'),
+          this.pushStatus,
+        ),
+        h(
+          'div',
+          { class: 'setting' },
+          this.previews,
+          h('label', { for: 'setting-previews' }, 'Show message previews'),
+          h('p', { class: 'hint' }, 'Off: push notifications say only who wrote, on all your devices.'),
+        ),
         h('h3', {}, 'On this browser'),
         h(
           'div',
@@ -98,15 +126,26 @@ export class SettingsView {
       ),
     );
     keepKeysInside(this.dialog);
-    this.dialog.addEventListener('close', () => this.dialog.remove());
+    this.dialog.addEventListener('close', () => {
+      this.push.onChange = undefined;
+      this.dialog.remove();
+    });
     this.receipts.addEventListener('change', () => void this.change({ readReceipts: this.receipts.checked }));
     this.lastSeen.addEventListener(
       'change',
       () => void this.change({ lastSeenVisibility: this.lastSeen.value as LastSeenVisibility }),
     );
+    this.previews.addEventListener('change', () => void this.change({ pushPreviews: this.previews.checked }));
     this.sound.addEventListener('change', () => {
       this.notifier.muted = !this.sound.checked;
     });
+    this.pushSwitch.addEventListener('change', () => {
+      void (this.pushSwitch.checked ? this.push.turnOn() : this.push.turnOff());
+    });
+    this.push.onChange = () => {
+      this.renderPush();
+      this.renderNotifications();
+    };
   }
 
   get isOpen(): boolean {
@@ -115,6 +154,7 @@ export class SettingsView {
 
   open(): void {
     this.sound.checked = !this.notifier.muted;
+    this.renderPush();
     this.renderNotifications();
     document.body.append(this.dialog);
     this.dialog.showModal();
@@ -130,8 +170,10 @@ export class SettingsView {
   show(settings: Settings): void {
     this.receipts.checked = settings.readReceipts;
     this.lastSeen.value = settings.lastSeenVisibility;
+    this.previews.checked = settings.pushPreviews;
     this.receipts.disabled = false;
     this.lastSeen.disabled = false;
+    this.previews.disabled = false;
   }
 
   private async change(fields: Partial<Settings>): Promise<void> {
@@ -146,6 +188,14 @@ export class SettingsView {
         () => {},
       );
     }
+  }
+
+  /** The switch shows what the server holds for this device; the line under it says why when off. */
+  private renderPush(): void {
+    const status = this.push.status;
+    this.pushSwitch.checked = status.state === 'on' || (status.state === 'working' && this.push.wanted);
+    this.pushSwitch.disabled = status.state === 'unavailable' || status.state === 'working';
+    this.pushStatus.textContent = pushStatusText(status);
   }
 
   private renderNotifications(): void {
@@ -167,5 +217,20 @@ export class SettingsView {
             : 'This browser cannot show desktop notifications.',
       ),
     );
+  }
+}
+
+function pushStatusText(status: PushStatus): string {
+  switch (status.state) {
+    case 'unavailable':
+      return status.reason;
+    case 'off':
+      return 'Off: you hear of new messages only while this app is open.';
+    case 'working':
+      return 'Updating…';
+    case 'on':
+      return 'New messages show a notification on this device even when the app is closed.';
+    case 'failed':
+      return `Not available: ${status.reason} Notifications still show while this app is open in a tab.`;
   }
 }

@@ -214,6 +214,7 @@ describe('ChatStack web client hosting', () => {
     expect(directives.get('img-src')).toEqual(["'self'", 'data:', 'blob:', media]);
     expect(directives.get('media-src')).toEqual(["'self'", 'blob:', media]);
     expect(directives.get('default-src')).toEqual(["'self'"]);
+    expect(directives.get('worker-src')).toEqual(["'self'"]);
     expect(directives.get('object-src')).toEqual(["'none'"]);
     expect(csp).not.toMatch(/(^|\s)(https?:|wss?:|\*)(\s|;|$)/);
     expect(html).toContain('<script type="module" src="app.js"></script>');
