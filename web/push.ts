@@ -9,6 +9,8 @@ import type { WorkerMessage } from './sw';
 const OFF_KEY = 'chat.pushOff';
 /** How long a sign-out waits for the server to forget this device's subscription. */
 const SIGN_OUT_WAIT_MS = 3000;
+/** A browser that cannot reach its push service may never answer a subscribe (Chromium offline). */
+const SUBSCRIBE_WAIT_MS = 20_000;
 
 export type PushStatus =
   /** This browser or this deployment cannot do push; nothing to switch. */
@@ -176,7 +178,18 @@ async function browserSubscription(
   if (existing && existingKey && sameBytes(new Uint8Array(existingKey), applicationServerKey))
     return existing;
   await existing?.unsubscribe();
-  return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const unanswered = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('its push service did not answer')), SUBSCRIBE_WAIT_MS);
+  });
+  try {
+    return await Promise.race([
+      registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey }),
+      unanswered,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function toJson(subscription: PushSubscription): PushSubscriptionJson {
