@@ -604,6 +604,7 @@ export class ChatApp implements ChatHost, ListHost {
     }
     const chat = new ChatView(this, conversationIdOf(this.userId, peer), peer);
     this.chat = chat;
+    this.push.dismiss(chat.conversationId);
     this.layout.replaceChildren(this.list.element, chat.element);
     this.layout.classList.add('chat-open');
     this.renderList();

@@ -87,6 +87,18 @@ export class PushNotifications {
     );
   }
 
+  /** The conversation is on screen: its notification has nothing more to tell. */
+  dismiss(conversationId: string): void {
+    if (!('serviceWorker' in navigator)) return;
+    navigator.serviceWorker
+      .getRegistration()
+      .then(async (registration) => {
+        for (const shown of (await registration?.getNotifications({ tag: conversationId })) ?? [])
+          shown.close();
+      })
+      .catch(() => {});
+  }
+
   /** After each (re)connect. */
   connected(): void {
     if (this.wanted) void this.subscribe();
