@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ChatClient, type SocketLike } from '../../client/chat-client';
 import type { Runtime } from '../../local/runtime';
+import { notificationFor, parsePushPayload } from '../../web/push-notification';
 import { png } from '../support/media';
 import { startTestRuntime } from '../support/runtime';
 
@@ -51,11 +52,11 @@ class LossySocket implements SocketLike {
 let runtime: Runtime;
 const clients: ChatClient[] = [];
 
-function clientFor(username: string): ChatClient {
+function clientFor(username: string, deviceId = `${username}-node`): ChatClient {
   const client = new ChatClient({
     url: runtime.wsUrl,
     userId: username,
-    deviceId: `${username}-node`,
+    deviceId,
     getToken: async () => (await runtime.issuer.issue(username)).token,
     WebSocket: LossySocket,
     backoff: { initialMs: 100, maxMs: 1000 },
@@ -169,5 +170,49 @@ describe('the client library against the local runtime', () => {
     expect(alice.store.messages('alice:bob').find((message) => message.seq === ack.seq)?.media?.url).toBe(
       renewed.url,
     );
+  });
+});
+
+describe('push notifications through the client library', () => {
+  it('subscribes a device, whose push the service worker shows as the sender and the text, until it is removed', async () => {
+    const carol = clientFor('carol', 'carol-laptop');
+    const dave = clientFor('dave');
+    await Promise.all([carol.connect(), dave.connect()]);
+    const subscription = runtime.pushService.subscribe(runtime.vapidPublicKey);
+    const reply = await carol.setPushSubscription(subscription.json);
+    expect(reply).toMatchObject({ subscribed: true, vapidPublicKey: runtime.vapidPublicKey });
+    carol.close();
+
+    await dave.sendMessage('carol', 'Dinner at 8?');
+    await expect.poll(() => runtime.pushService.pending(subscription.id).length).toBe(1);
+    const [push] = runtime.pushService.take(subscription.id);
+    const shown = notificationFor(parsePushPayload(push?.payload));
+    expect(shown).toMatchObject({ title: 'dave', options: { body: 'Dinner at 8?', tag: 'carol:dave' } });
+
+    const again = clientFor('carol', 'carol-laptop');
+    await again.connect();
+    expect(await again.setPushSubscription(null)).toMatchObject({ subscribed: false });
+  });
+
+  it('mutes a conversation on every device of the user, and lists it muted', async () => {
+    const erin = clientFor('erin', 'erin-laptop');
+    const erinPhone = clientFor('erin', 'erin-phone');
+    const frank = clientFor('frank');
+    await Promise.all([erin.connect(), erinPhone.connect(), frank.connect()]);
+    await frank.sendMessage('erin', 'Hi');
+
+    const phoneHears = erinPhone.next('conversationMuted', (event) => event.muted);
+    expect(await erin.muteConversation('erin:frank', true)).toMatchObject({ muted: true });
+    await phoneHears;
+    expect([erin.isMuted('erin:frank'), erinPhone.isMuted('erin:frank')]).toEqual([true, true]);
+
+    const fresh = clientFor('erin', 'erin-tablet');
+    await fresh.connect();
+    const { conversations } = await fresh.listConversations();
+    expect(conversations.find((c) => c.conversationId === 'erin:frank')?.muted).toBe(true);
+    expect(fresh.isMuted('erin:frank')).toBe(true);
+
+    await erin.muteConversation('erin:frank', false);
+    expect(erin.isMuted('erin:frank')).toBe(false);
   });
 });
