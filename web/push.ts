@@ -13,7 +13,7 @@ const SIGN_OUT_WAIT_MS = 3000;
 const SUBSCRIBE_WAIT_MS = 20_000;
 
 export type PushStatus =
-  /** This browser or this deployment cannot do push; nothing to switch. */
+  /** This browser cannot do push; nothing to switch. */
   | { state: 'unavailable'; reason: string }
   | { state: 'off' }
   | { state: 'working' }
@@ -42,7 +42,7 @@ export function registerServiceWorker(): void {
 export class PushNotifications {
   private current: PushStatus;
   /** The key to subscribe with: the config's, then the one the server's last reply named. */
-  private key: string | undefined;
+  private key: string;
   private readonly stopListening: () => void;
   /** Told of every status change (the settings dialog, while open). */
   onChange: (() => void) | undefined;
@@ -50,7 +50,7 @@ export class PushNotifications {
   constructor(
     private readonly client: ChatClient,
     private readonly notifier: Notifier,
-    vapidPublicKey: string | undefined,
+    vapidPublicKey: string,
     app: {
       /** Opens the conversation of a clicked notification. */
       open(conversationId: string): void;
@@ -59,11 +59,12 @@ export class PushNotifications {
     },
   ) {
     this.key = vapidPublicKey;
-    this.current = !supported()
-      ? { state: 'unavailable', reason: 'This browser cannot receive notifications while the app is closed.' }
-      : vapidPublicKey === undefined
-        ? { state: 'unavailable', reason: 'This server does not send push notifications.' }
-        : { state: 'off' };
+    this.current = supported()
+      ? { state: 'off' }
+      : {
+          state: 'unavailable',
+          reason: 'This browser cannot receive notifications while the app is closed.',
+        };
     const onMessage = (event: MessageEvent) => {
       const message = event.data as WorkerMessage | null;
       if (message?.type === 'openConversation') app.open(message.conversationId);
@@ -142,7 +143,7 @@ export class PushNotifications {
 
   private async subscribe(): Promise<void> {
     const key = this.key;
-    if (key === undefined || this.current.state === 'working') return;
+    if (this.current.state === 'working') return;
     this.set({ state: 'working' });
     try {
       const registration = await navigator.serviceWorker.ready;
