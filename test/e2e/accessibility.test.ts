@@ -86,6 +86,11 @@ describe('accessibility (axe-core) of every screen, light and dark, phone and de
       await send(page, 'A reply');
       await page.locator('.msg.mine:not([data-status="pending"])', { hasText: 'A reply' }).waitFor();
       found.push(...(await scan(page, size, 'chat')));
+      // Muted: the header's switch pressed, and the list's row with its icon (scanned with the offer).
+      const mute = page.getByRole('button', { name: 'Mute notifications' });
+      await mute.click();
+      await expect.poll(() => mute.getAttribute('aria-pressed')).toBe('true');
+      found.push(...(await scan(page, size, 'chat-muted')));
 
       await page.getByRole('button', { name: `Delete chat with ${peer}` }).click();
       await page.getByRole('dialog').waitFor();
