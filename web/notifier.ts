@@ -1,7 +1,8 @@
 /**
  * Tells the user about messages they are not looking at: a desktop notification (once they allowed
  * it), a short sound unless muted, and the unread count in the tab's title and on its icon.
- * Push notifications for a closed tab need a service worker and are a separate piece of work.
+ * With the tab closed, Web Push takes over (web/push.ts, web/sw.ts): the server pushes only to devices
+ * without a live connection, so the two never show the same message twice.
  */
 const MUTED_KEY = 'chat.muted';
 const ASKED_KEY = 'chat.notificationsAsked';
