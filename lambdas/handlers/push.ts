@@ -3,7 +3,7 @@ import { pushRequest } from '../../contract/invocations';
 import { PUSH } from '../../contract/push';
 import { count, logger } from '../adapters/observability/telemetry';
 import { readVapidSecret } from '../adapters/push/vapid-secret';
-import { type VapidKeys, WebPushSender } from '../adapters/push/web-push-sender';
+import { WebPushSender } from '../adapters/push/web-push-sender';
 import { deliverPush } from '../core/push';
 import { requireEnv } from './wiring/config';
 import {
@@ -22,22 +22,22 @@ const localPrivateKey = process.env[LOCAL_ENV.vapidPrivateKey];
 
 /**
  * The private key is read once per instance, on its first push: from Secrets Manager when deployed,
- * from the local runtime's variable locally. A failed read is not cached, so the retry reads again.
+ * from the local runtime's variable locally. A failed read (or a malformed key) is not cached, so the
+ * retry reads again.
  */
-let vapid: Promise<VapidKeys> | undefined;
-function vapidKeys(): Promise<VapidKeys> {
-  vapid ??= (
+let pushSender: Promise<WebPushSender> | undefined;
+function sender(): Promise<WebPushSender> {
+  pushSender ??= (
     localPrivateKey
       ? Promise.resolve({ publicKey: config.vapidPublicKey, privateKey: localPrivateKey })
       : readVapidSecret(requireEnv(ENV.vapidSecretArn))
-  ).then(
-    (keys) => ({ ...keys, subject }),
-    (error: unknown) => {
-      vapid = undefined;
+  )
+    .then((keys) => new WebPushSender({ ...keys, subject }, PUSH.requestTimeoutMs, systemClock))
+    .catch((error: unknown) => {
+      pushSender = undefined;
       throw error;
-    },
-  );
-  return vapid;
+    });
+  return pushSender;
 }
 
 const deps = {
@@ -56,8 +56,7 @@ const deps = {
 export const handler = invocation('push', async (event) => {
   const request = pushRequest.parse(event);
   correlate({ userId: request.to, conversationId: request.conversationId, route: 'push' });
-  const sender = new WebPushSender(await vapidKeys(), PUSH.requestTimeoutMs);
-  const result = await deliverPush({ ...deps, sender }, request);
+  const result = await deliverPush({ ...deps, sender: await sender() }, request);
   if (result.kind === 'pushed') {
     count('PushesSent', result.sent);
     if (result.removed > 0) count('PushSubscriptionsRemoved', result.removed);
