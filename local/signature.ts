@@ -100,6 +100,9 @@ export async function verifySignature(
     credentials: { accessKeyId, secretAccessKey },
     sha256: NodeSha256,
     uriEscapePath: service !== 's3',
+    // Exactly the headers the caller signed: x-amz-content-sha256 only when it sent one (S3 requires
+    // it, other services do not), rather than one the signer would add.
+    applyChecksum: false,
   });
   const signed = await signer.sign(
     {

@@ -14,8 +14,11 @@ import {
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../contract/environment';
+import type { ServerEvent } from '../../contract/protocol/frames';
 import type { FunctionName } from '../../contract/routes';
 import { TABLES } from '../../contract/tables';
+import { ManagementApiNotifier } from '../../lambdas/adapters/connections/notifier';
+import { LambdaInvoker } from '../../lambdas/adapters/lambda/invoker';
 import { bundleFunctions, instantiate } from '../../local/functions';
 import type { FunctionCredentials } from '../../local/permissions';
 import { localTableName } from '../../local/provision';
@@ -154,6 +157,32 @@ describe('each local function may call only what its contract entry grants', () 
 
     expect(allowed.StatusCode).toBe(204);
     expect(denied).toMatchObject({ name: 'AccessDeniedException', status: 403 });
+  });
+
+  it("the handlers' own signed requests (no SDK client) pass the same checks, and their refusals keep AWS's names", async () => {
+    const configOf = (name: FunctionName) => ({
+      region: 'us-east-1',
+      credentials: runtime.credentialsOf(name),
+    });
+    const sender = new ManagementApiNotifier(runtime.connectionsEndpoint, configOf('sendMessage'));
+    const stranger = new ManagementApiNotifier(runtime.connectionsEndpoint, configOf('connect'));
+    const absent = 'AAAAAAAAAAAAAAA=';
+    const event: ServerEvent = { type: 'presence', users: [] };
+    // The drain finds no such connection and ends: the call is queued all the same.
+    const drain = { userId: 'nobody', deviceId: 'nowhere', connectionId: absent };
+
+    // Signed and allowed, so they reach the connection, which does not exist.
+    expect(await sender.post(absent, event, 2_000)).toBe('gone');
+    await expect(sender.disconnect(absent)).resolves.toBeUndefined();
+    await expect(stranger.post(absent, event)).rejects.toMatchObject({
+      name: 'ForbiddenException',
+      status: 403,
+    });
+    await expect(new LambdaInvoker('drain', configOf('sync')).invokeAsync(drain)).resolves.toBeUndefined();
+    await expect(new LambdaInvoker('drain', configOf('typing')).invokeAsync(drain)).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      status: 403,
+    });
   });
 });
 

@@ -1,45 +1,53 @@
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerEvent } from '../../../contract/protocol/frames';
 import type { ConnectionNotifier, PostResult } from '../../core/ports';
 import type { AwsClientConfig } from '../aws-config';
 import { count } from '../observability/telemetry';
+import { SignedFetch } from '../signed-fetch';
 
-/** SDK v3 errors carry `name` and `$metadata.httpStatusCode`, never `statusCode`. */
-const isGone = (error: unknown) => error instanceof Error && error.name === 'GoneException';
+/** API Gateway answers a post or delete to a closed connection with 410 GoneException. */
+const GONE = 410;
 
 /**
- * Posts through the @connections API. Its endpoint comes from configuration: a custom domain changes it.
+ * Posts through the @connections API (`POST|DELETE /@connections/{connectionId}` under the stage's
+ * URL), signed for `execute-api`. Its endpoint comes from configuration: a custom domain changes it.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
  */
 export class ManagementApiNotifier implements ConnectionNotifier {
-  private readonly client: ApiGatewayManagementApiClient;
+  private readonly http: SignedFetch;
 
   constructor(endpoint: string, config: AwsClientConfig) {
-    this.client = new ApiGatewayManagementApiClient({ ...config, endpoint });
+    this.http = new SignedFetch({ ...config, service: 'execute-api', endpoint });
+  }
+
+  private call(
+    method: 'POST' | 'DELETE',
+    connectionId: string,
+    body?: Uint8Array<ArrayBuffer>,
+    signal?: AbortSignal,
+  ) {
+    const path = `/@connections/${encodeURIComponent(connectionId)}`;
+    return this.http.send(this.http.request(method, path, body === undefined ? {} : { body }), signal);
   }
 
   async post(connectionId: string, event: ServerEvent, timeoutMs?: number): Promise<PostResult> {
     const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     try {
-      await this.client.send(
-        new PostToConnectionCommand({
-          ConnectionId: connectionId,
-          Data: new TextEncoder().encode(JSON.stringify(event)),
-        }),
-        signal === undefined ? {} : { abortSignal: signal },
+      const response = await this.call(
+        'POST',
+        connectionId,
+        new TextEncoder().encode(JSON.stringify(event)),
+        signal,
       );
+      if (response.status === GONE) {
+        await response.body?.cancel();
+        count('PostsGone');
+        return 'gone';
+      }
+      await this.http.ensureOk(response);
       count('PostsSent');
       if (event.type === 'presence') count('PresencePosts');
       return 'sent';
     } catch (error) {
-      if (isGone(error)) {
-        count('PostsGone');
-        return 'gone';
-      }
       // A post to a reader that stopped reading waits until API Gateway gives up; we give up sooner.
       if (signal?.aborted) return 'stalled';
       throw error;
@@ -47,10 +55,7 @@ export class ManagementApiNotifier implements ConnectionNotifier {
   }
 
   async disconnect(connectionId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
-    } catch (error) {
-      if (!isGone(error)) throw error;
-    }
+    const response = await this.call('DELETE', connectionId);
+    if (response.status !== GONE) await this.http.ensureOk(response);
   }
 }

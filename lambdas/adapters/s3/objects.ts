@@ -1,5 +1,5 @@
 import type { MediaLinks, MediaObjects, StoredMedia } from '../../core/ports';
-import { type S3RequestSigner, urlOf } from './signer';
+import type { S3RequestSigner } from './signer';
 
 /**
  * The key does not exist. S3 answers 404 only to a caller that may list the bucket, and 403 to others
@@ -15,9 +15,8 @@ const isMissing = (status: number) => status === 404 || status === 403;
 export class S3MediaObjects implements MediaObjects, MediaLinks {
   constructor(private readonly signer: S3RequestSigner) {}
 
-  private async send(method: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
-    const signed = await this.signer.sign(this.signer.request(method, key, headers));
-    return fetch(urlOf(signed), { method, headers: signed.headers });
+  private send(method: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.signer.http.send(this.signer.request(method, key, headers));
   }
 
   private async fail(response: Response, what: string): Promise<never> {
