@@ -47,7 +47,7 @@ export const SNIFF_BYTES = 4100;
  * voice note reads as video/webm, an M4A from a browser's recorder may carry a plain MP4 brand, an
  * animated PNG reads as image/apng.
  */
-const SNIFFED_AS: Readonly<Record<MediaContentType, readonly string[]>> = {
+export const SNIFFED_AS: Readonly<Record<MediaContentType, readonly string[]>> = {
   'image/jpeg': ['image/jpeg'],
   'image/png': ['image/png', 'image/apng'],
   'image/webp': ['image/webp'],

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/core/serde';
 import { getSigningKey } from '@smithy/signature-v4';
@@ -75,6 +76,28 @@ describe('the presigned POST of an upload slot', () => {
         .update(post.fields.Policy ?? '')
         .digest('hex'),
     );
+  });
+});
+
+describe('the presigned POST signed without the S3 client', () => {
+  it('is the form createPresignedPost makes with the S3 client, field for field', async () => {
+    const upload = { key: 'staging/alice/Xk2v9QmZ0c7RtY4bW1sA', contentType: 'image/png', maxBytes: 183204 };
+    const ours = await new S3UploadPresigner('chat-media').presignPost({ ...upload, expiresInSeconds: 300 });
+
+    const client = new S3Client({ region: 'eu-west-1', credentials: CREDENTIALS });
+    const fromClient = await createPresignedPost(client, {
+      Bucket: 'chat-media',
+      Key: upload.key,
+      Fields: { 'Content-Type': upload.contentType },
+      Conditions: [
+        ['eq', '$Content-Type', upload.contentType],
+        ['content-length-range', 1, upload.maxBytes],
+      ],
+      Expires: 300,
+    });
+    client.destroy();
+
+    expect(ours).toEqual(fromClient);
   });
 });
 
