@@ -1,3 +1,5 @@
+import type { RoundTripCount } from './round-trips';
+
 /**
  * What the cost phase counts at the servers: DynamoDB calls at a proxy in front of the database, and
  * Lambda invocations, frames and @connections requests at the local gateway. Snapshots travel from the
@@ -44,6 +46,8 @@ export interface Counters {
   connections: Record<string, number>;
   /** Requests that reached the local S3, keyed by operation (`PostObject`, `GetObject presigned`, …). */
   s3: Record<string, S3Count>;
+  /** Sequential DynamoDB round trips by function (bench/round-trips.ts). */
+  roundTrips: Record<string, RoundTripCount>;
   /** Invocations started and not finished: a flow is over only when this is back to zero. */
   invocationsInFlight: number;
 }
@@ -58,6 +62,7 @@ export function emptyCounters(): Counters {
     framesOut: { frames: 0, bytes: 0, billedMessages: 0 },
     connections: {},
     s3: {},
+    roundTrips: {},
     invocationsInFlight: 0,
   };
 }
@@ -106,6 +111,7 @@ export function subtractCounters(after: Counters, before: Counters): Counters {
     framesOut: frames(after.framesOut, before.framesOut),
     connections,
     s3: subtractRecord(after.s3, before.s3),
+    roundTrips: subtractRecord(after.roundTrips, before.roundTrips),
     invocationsInFlight: after.invocationsInFlight,
   };
 }

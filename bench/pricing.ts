@@ -37,6 +37,11 @@ export interface Usage {
   posts: number;
   s3: { puts: number; gets: number; gbStored: number; gbOut: number };
   connectionMinutes: number;
+  /**
+   * Sequential DynamoDB round trips of all the flow's invocations, and of those up to each
+   * invocation's last @connections post (bench/round-trips.ts).
+   */
+  roundTrips: { total: number; beforeLastPost: number };
 }
 
 export interface Dollars {
@@ -59,6 +64,7 @@ export function emptyUsage(): Usage {
     posts: 0,
     s3: { puts: 0, gets: 0, gbStored: 0, gbOut: 0 },
     connectionMinutes: 0,
+    roundTrips: { total: 0, beforeLastPost: 0 },
   };
 }
 
@@ -85,6 +91,10 @@ export function usageOf(counters: Counters, units: number): Usage {
     // Presigned GETs are clients' downloads: transfer out to the internet. The functions' own reads
     // stay inside the region, where S3 charges no transfer.
     if (operation === 'GetObject presigned') usage.s3.gbOut += count.bytesOut / 1024 ** 3 / units;
+  }
+  for (const count of Object.values(counters.roundTrips)) {
+    usage.roundTrips.total += count.roundTrips / units;
+    usage.roundTrips.beforeLastPost += count.beforeLastPost / units;
   }
   return usage;
 }
@@ -115,6 +125,8 @@ export function combine(parts: readonly { usage: Usage; weight: number }[]): Usa
     total.s3.gbStored += usage.s3.gbStored * weight;
     total.s3.gbOut += usage.s3.gbOut * weight;
     total.connectionMinutes += usage.connectionMinutes * weight;
+    total.roundTrips.total += usage.roundTrips.total * weight;
+    total.roundTrips.beforeLastPost += usage.roundTrips.beforeLastPost * weight;
   }
   return total;
 }

@@ -13,6 +13,7 @@ import { type Counters, countFrame, emptyCounters } from './counters';
 import { startDynamoProxy } from './dynamo-proxy';
 import { startFloor } from './floors';
 import type { SystemName } from './options';
+import { trackRoundTrips } from './round-trips';
 
 export interface ServerConfig {
   system: SystemName;
@@ -97,12 +98,14 @@ async function startChat(config: ServerConfig): Promise<Started> {
   // not happened yet: from now on their calls go through the proxy. The cost phase checks that it
   // saw them, so a change in that behaviour fails loudly instead of counting nothing.
   if (proxy) process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
+  const stopTracking = config.counting ? trackRoundTrips(counters.roundTrips) : undefined;
   return {
     wsUrl: runtime.wsUrl,
     httpUrl: runtime.httpUrl,
     pushServiceUrl: runtime.pushService.origin,
     counters: () => ({ ...counters, dynamo: proxy?.counts ?? {} }),
     stop: async () => {
+      stopTracking?.();
       await runtime.stop();
       await proxy?.close();
     },

@@ -1,8 +1,20 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { GatewayEvent, LambdaContext, LambdaHandler, LocalFunction } from './types';
 
 export const REGION = 'local';
 export const ACCOUNT_ID = '000000000000';
+
+/** The invocation a piece of code runs for, in a handler and in every call it makes: for instruments. */
+export interface InvocationScope {
+  readonly functionName: string;
+}
+
+/**
+ * Each invocation runs inside its own scope, so that an observer in this process (the bench's count of
+ * a handler's DynamoDB round trips) can tell whose an outgoing request is: instances share one process.
+ */
+export const invocationScope = new AsyncLocalStorage<InvocationScope>();
 
 export interface LambdaRuntime {
   has(functionName: string): boolean;
@@ -80,7 +92,9 @@ export function createLambdaRuntime(
       if (instance === 'timeout') throw timedOut(fn.timeoutMs);
       const context = createContext(functionName, deadline);
       // A handler that throws synchronously must reject like an async one.
-      const result = Promise.resolve().then(() => instance(event, context));
+      const result = invocationScope.run({ functionName }, () =>
+        Promise.resolve().then(() => instance(event, context)),
+      );
       const outcome = await Promise.race([
         result.then(
           (value) => ({ ok: true as const, value }),
