@@ -73,6 +73,8 @@ const MAX_DOLLARS_PER_MILLION: Readonly<Record<string, number>> = {
 const MAX_DOLLARS_PER_DAY = 450;
 const MIN_THROUGHPUT_OF_FLOOR = 0.3;
 const MAX_P99_OF_FLOOR = 3;
+/** Each one a DynamoDB latency the recipient waits for: the deployed send→deliver time. */
+const MAX_SEND_ROUND_TRIPS = 3;
 
 const ms = (value: number) =>
   Number.isFinite(value) ? (value >= 100 ? value.toFixed(0) : value.toFixed(1)) : '-';
@@ -406,6 +408,14 @@ export function checkTargets(report: Omit<BenchReport, 'targets'>): TargetCheck[
       : '-',
     met: online ? online.totals.dynamoCalls <= 4.05 : undefined,
     note: online ? dynamoCalls(online) : '',
+  });
+
+  checks.push({
+    target: 'sequential round trips of a send, until the delivery',
+    goal: `≤ ${MAX_SEND_ROUND_TRIPS} DynamoDB round trips before the post`,
+    measured: online ? fixed(online.usage.roundTrips.beforeLastPost, 2) : '-',
+    met: online ? online.usage.roundTrips.beforeLastPost <= MAX_SEND_ROUND_TRIPS + 0.05 : undefined,
+    note: online ? `${fixed(online.usage.roundTrips.total, 2)} in all; bench/round-trips.ts` : '',
   });
 
   for (const name of ['receipt-delivered', 'receipt-seen']) {

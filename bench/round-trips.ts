@@ -13,8 +13,8 @@ import { type InvocationScope, invocationScope } from '../local/gateway/lambda-r
  * reader waits for (the delivery of a send, the status of a receipt) before API Gateway has the post.
  *
  * Requests are told apart by the invocation scope the local runtime runs each invocation in, so
- * concurrent invocations of one function never merge. Only requests made through `node:http` (the AWS
- * SDK's default handler) are seen.
+ * concurrent invocations of one function never merge. DynamoDB requests are seen on `node:http` (the
+ * AWS SDK's default handler), @connections posts on `fetch` (lambdas/adapters/signed-fetch.ts) too.
  */
 export interface RoundTripCount {
   roundTrips: number;
@@ -32,7 +32,16 @@ interface RequestMessage {
   request: ClientRequest;
 }
 
+/** What undici publishes of a request `fetch` makes (https://undici.nodejs.org/#/docs/api/DiagnosticsChannel). */
+interface FetchRequestMessage {
+  request: { method: string; path: string };
+}
+
+const isPost = (method: string | undefined, path: string) =>
+  method === 'POST' && /\/(@|%40)connections\//.test(path);
+
 const START = 'http.client.request.start';
+const FETCH_CREATE = 'undici:request:create';
 const FINISH = 'http.client.response.finish';
 const ERROR = 'http.client.request.error';
 
@@ -47,11 +56,19 @@ export function trackRoundTrips(counts: Record<string, RoundTripCount>): () => v
     invocations.set(scope, invocation);
     return invocation;
   };
+  const current = () => {
+    const scope = invocationScope.getStore();
+    return scope === undefined ? undefined : (invocations.get(scope) ?? track(scope));
+  };
+  const posted = (invocation: Invocation) => {
+    // Summed as increments, so that the total is each invocation's count at its last post.
+    invocation.count.beforeLastPost += invocation.roundTrips - invocation.atLastPost;
+    invocation.atLastPost = invocation.roundTrips;
+  };
   const onStart = (message: unknown) => {
     const { request } = message as RequestMessage;
-    const scope = invocationScope.getStore();
-    if (scope === undefined) return;
-    const invocation = invocations.get(scope) ?? track(scope);
+    const invocation = current();
+    if (invocation === undefined) return;
     const target = request.getHeader('x-amz-target');
     if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
       if (invocation.inFlight === 0) {
@@ -60,11 +77,14 @@ export function trackRoundTrips(counts: Record<string, RoundTripCount>): () => v
       }
       invocation.inFlight++;
       pending.set(request, invocation);
-    } else if (request.method === 'POST' && /\/(@|%40)connections\//.test(request.path)) {
-      // Summed as increments, so that the total is each invocation's count at its last post.
-      invocation.count.beforeLastPost += invocation.roundTrips - invocation.atLastPost;
-      invocation.atLastPost = invocation.roundTrips;
+    } else if (isPost(request.method, request.path)) {
+      posted(invocation);
     }
+  };
+  const onFetch = (message: unknown) => {
+    const { request } = message as FetchRequestMessage;
+    const invocation = isPost(request.method, request.path) ? current() : undefined;
+    if (invocation !== undefined) posted(invocation);
   };
   const onEnd = (message: unknown) => {
     const { request } = message as RequestMessage;
@@ -74,10 +94,12 @@ export function trackRoundTrips(counts: Record<string, RoundTripCount>): () => v
     invocation.inFlight--;
   };
   subscribe(START, onStart);
+  subscribe(FETCH_CREATE, onFetch);
   subscribe(FINISH, onEnd);
   subscribe(ERROR, onEnd);
   return () => {
     unsubscribe(START, onStart);
+    unsubscribe(FETCH_CREATE, onFetch);
     unsubscribe(FINISH, onEnd);
     unsubscribe(ERROR, onEnd);
   };
