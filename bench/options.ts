@@ -36,6 +36,8 @@ export interface BenchOptions {
   outDir: string;
   /** auto: a redrawn bar on a terminal, plain lines otherwise. */
   progress: 'auto' | 'plain' | 'off';
+  /** Each system's server process writes a V8 CPU profile to the output folder. */
+  cpuProfile: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -77,6 +79,8 @@ Phases (default all): --phases latency,max,cost,cold,start
 Other
   --dynamodb <engine>  dynalite (default) or local (DynamoDB Local, needs Java)
   --out <dir>          where the JSON and SVG go                             default bench-results
+  --cpu-prof           each server process writes a CPU profile (<system>-<time>.cpuprofile) to
+                       the output folder, for Chrome DevTools or \`node --cpu-prof\` tools
   --plain              progress as plain lines even on a terminal
   --quiet              no progress output
   --help               this text
@@ -127,6 +131,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
       dynamodb: { type: 'string' },
       out: { type: 'string' },
       plain: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -168,5 +173,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     dynamodb: engine === 'local' ? 'dynamodb-local' : 'dynalite',
     outDir: values.out ?? 'bench-results',
     progress: values.quiet ? 'off' : values.plain ? 'plain' : 'auto',
+    cpuProfile: values['cpu-prof'],
   };
 }

@@ -44,7 +44,10 @@ async function benchSystem(
   progress: Progress,
 ): Promise<{ report: SystemReport; chart: ChartSeries }> {
   progress.task(`${system}: starting`);
-  const server = await startSystem({ system, dynamodb: options.dynamodb, counting: false });
+  const server = await startSystem(
+    { system, dynamodb: options.dynamodb, counting: false },
+    options.cpuProfile ? resolve(options.outDir) : undefined,
+  );
   progress.done(`ready in ${Math.round(server.readyMs)} ms`);
   const chart: ChartSeries = { system, deliverSamples: [], ackSamples: [], steps: [] };
   const report: SystemReport = {

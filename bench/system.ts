@@ -68,9 +68,18 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startSystem(config: ServerConfig): Promise<SystemProcess> {
+/** Starts a system; with `profileDir`, its process writes a CPU profile there when it stops. */
+export async function startSystem(config: ServerConfig, profileDir?: string): Promise<SystemProcess> {
+  const profile =
+    profileDir === undefined
+      ? []
+      : [
+          '--cpu-prof',
+          `--cpu-prof-dir=${profileDir}`,
+          `--cpu-prof-name=${config.system}-${Date.now()}.cpuprofile`,
+        ];
   const child = fork(SERVER, [JSON.stringify(config)], {
-    execArgv: ['--import', TSX],
+    execArgv: ['--import', TSX, ...profile],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
