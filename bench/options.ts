@@ -79,8 +79,8 @@ Phases (default all): --phases latency,max,cost,cold,start
 Other
   --dynamodb <engine>  dynalite (default) or local (DynamoDB Local, needs Java)
   --out <dir>          where the JSON and SVG go                             default bench-results
-  --cpu-prof           each server process writes a CPU profile (<system>-<time>.cpuprofile) to
-                       the output folder, for Chrome DevTools or \`node --cpu-prof\` tools
+  --cpu-prof           each server process writes its CPU profiles (.cpuprofile, one per thread)
+                       to <system>-cpu/ in the output folder, for Chrome DevTools
   --plain              progress as plain lines even on a terminal
   --quiet              no progress output
   --help               this text

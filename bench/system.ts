@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Counters } from './counters';
 import type { CpuUsage, ServerCommand, ServerConfig, ServerReport } from './server';
@@ -68,16 +69,15 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts a system; with `profileDir`, its process writes a CPU profile there when it stops. */
+/**
+ * Starts a system; with `profileDir`, its process writes CPU profiles into `<profileDir>/<system>-cpu`
+ * when it stops, one per thread (the main thread's is the largest; tsx's module loader has its own).
+ */
 export async function startSystem(config: ServerConfig, profileDir?: string): Promise<SystemProcess> {
   const profile =
     profileDir === undefined
       ? []
-      : [
-          '--cpu-prof',
-          `--cpu-prof-dir=${profileDir}`,
-          `--cpu-prof-name=${config.system}-${Date.now()}.cpuprofile`,
-        ];
+      : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${config.system}-cpu`)}`];
   const child = fork(SERVER, [JSON.stringify(config)], {
     execArgv: ['--import', TSX, ...profile],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

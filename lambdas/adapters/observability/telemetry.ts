@@ -40,7 +40,17 @@ function logLevelFromEnv(): LogLevel {
 
 const service = process.env[ENV.serviceName] || 'chat';
 const threshold = RANK[logLevelFromEnv()];
-const storage = new AsyncLocalStorage<Invocation>();
+/**
+ * One storage per process, whichever copy of this module asks: the local runtime evaluates a copy per
+ * function instance, and Node (before 24) runs every live AsyncLocalStorage's hook on every promise
+ * made anywhere in the process, so a storage per instance made each promise cost one hook per instance
+ * ever started (a quarter of the local runtime's CPU). Sharing it mixes nothing: a store belongs to the
+ * async context that `run` started, not to the storage object. On Lambda there is one copy anyway.
+ */
+const STORAGE = Symbol.for('chat.telemetry.invocations');
+const shared = globalThis as { [STORAGE]?: AsyncLocalStorage<Invocation> };
+shared[STORAGE] ??= new AsyncLocalStorage<Invocation>();
+const storage = shared[STORAGE];
 const fresh = (keys: Fields = {}): Invocation => ({ keys, counts: new Map(), errors: new Map() });
 /** Where keys and counts go outside an invocation (adapters used by tests or the benchmark): nowhere. */
 const detached = fresh();
