@@ -189,6 +189,8 @@ export async function runCost(
   const recipient = await connectUser(target, RECIPIENT, { receiptDelayMs: NO_RECEIPTS_MS });
   const conversationId = conversationIdOf(SENDER, RECIPIENT);
   let messageCounter = 0;
+  /** Each conversation's last seq as the sender knows it, sent along as the client library does. */
+  const lastSeq = new Map<string, number>();
 
   /** Sends one message and waits for its ack and, when the recipient is online, its delivery. */
   const sendOne = async (online: ChatClient | undefined, to = RECIPIENT): Promise<number> => {
@@ -196,8 +198,11 @@ export async function runCost(
     const delivered = online
       ? online.next('message', (event) => event.messageId === messageId, EVENT_TIMEOUT_MS)
       : undefined;
-    const ack = await withRetries(() => sender.request('sendMessage', { messageId, to, text }));
+    const ack = await withRetries(() =>
+      sender.request('sendMessage', { messageId, to, text, afterSeq: lastSeq.get(to) ?? 0 }),
+    );
     await delivered;
+    lastSeq.set(to, Math.max(lastSeq.get(to) ?? 0, ack.seq));
     return ack.seq;
   };
 

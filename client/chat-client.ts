@@ -180,7 +180,12 @@ export class ChatClient extends Emitter<ClientEvents> {
       send: (message, signal) =>
         message.media
           ? this.sendMediaAttempt(message, signal)
-          : this.request('sendMessage', { messageId: message.messageId, to: message.to, text: message.text }),
+          : this.request('sendMessage', {
+              messageId: message.messageId,
+              to: message.to,
+              text: message.text,
+              afterSeq: this.afterSeq(message.to),
+            }),
       retryDelay: (attempt) => backoffDelay(attempt, this.options.backoff, this.options.random),
       changed: (conversationId) =>
         this.emit('outbox', { conversationId, pending: this.outbox.pending(conversationId) }),
@@ -447,6 +452,11 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (this.uploads.get(messageId)?.cancel()) this.outbox.cancel(messageId, cancelled());
   }
 
+  /** The last seq this client holds in the conversation with `to`: when still the last, the server stores sooner. */
+  private afterSeq(to: string): number {
+    return this.store.highest(conversationIdOf(this.userId, to));
+  }
+
   /** One attempt to send a media message: the upload first, unless it finished in an earlier attempt. */
   private async sendMediaAttempt(message: OutgoingMessage, signal: AbortSignal): Promise<Ack> {
     const upload = this.uploads.get(message.messageId);
@@ -463,6 +473,7 @@ export class ChatClient extends Emitter<ClientEvents> {
           to,
           ...(text !== '' && { text }),
           media: mediaPartOf(message.media, uploadId),
+          afterSeq: this.afterSeq(to),
         });
       } catch (error) {
         // Once per attempt: a new upload that is refused again will not be accepted by a third.

@@ -144,6 +144,11 @@ export class MessageStore {
     return conversation.owedUpTo > conversation.deviceDelivered ? conversation.runEnd : undefined;
   }
 
+  /** The highest seq held in the conversation (0 when none): a send names it, see `afterSeq`. */
+  highest(conversationId: string): number {
+    return this.conversations.get(conversationId)?.highest ?? 0;
+  }
+
   /** The seq after which a message is missing while a later one is held, if there is such a hole. */
   gapAfter(conversationId: string): number | undefined {
     const conversation = this.conversations.get(conversationId);

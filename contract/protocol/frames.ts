@@ -90,6 +90,11 @@ export const sendMessageFrame = z
     /** The message, or a media message's caption. */
     text: z.optional(text),
     media: z.optional(mediaPart),
+    /**
+     * The conversation's highest sequence number this client holds, if any. When it is still the last,
+     * the send is stored one DynamoDB round trip sooner; any other value only costs that round trip.
+     */
+    afterSeq: z.optional(z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER))),
   })
   .check(
     z.refine((frame) => frame.text !== undefined || frame.media !== undefined, {

@@ -15,6 +15,7 @@ import type {
   Invoker,
   MessageStore,
   StoredMessage,
+  UserState,
   UserStore,
 } from './ports';
 import { requestPush } from './push';
@@ -40,6 +41,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const MAX_SEQUENCE_ATTEMPTS = 32;
 
 /**
+ * What a send read before it stores: the conversation's last sequence number, and the id's lookup when
+ * it started once `after` was known to be taken (at the same time as the read of the last number).
+ */
+export interface StoreStart {
+  lastSeq: number;
+  lookup?: { after: number; existing: StoredMessage | undefined };
+}
+
+/**
  * Stores a message at the next sequence number of its conversation, or returns the message already
  * stored under the same client-chosen id.
  *
@@ -47,17 +57,20 @@ const MAX_SEQUENCE_ATTEMPTS = 32;
  * conditional put of the message at that number; a number is only tried once the one before it is
  * known to be taken, so numbers are gap-free. The id is looked up after that is known and before each
  * put: a message with the same id stored after the lookup would have had to take the number we try,
- * and then our put fails and we look again.
+ * and then our put fails and we look again. A lookup made while the last number was being read counts
+ * only when the number known before it (`after`) turned out to be the last.
  */
 export async function storeMessage(
   messages: Pick<MessageStore, 'lastSeq' | 'findByMessageId' | 'putIfSeqFree'>,
   draft: Omit<StoredMessage, 'seq'>,
-  /** A sequence number known to be taken, which saves reading the last one when it is still the last. */
-  knownTaken?: number,
+  start?: StoreStart,
 ): Promise<{ message: StoredMessage; duplicate: boolean }> {
-  let seq = (knownTaken ?? (await messages.lastSeq(draft.conversationId))) + 1;
+  const lookUp = () => messages.findByMessageId(draft.conversationId, draft.messageId);
+  let seq = (start?.lastSeq ?? (await messages.lastSeq(draft.conversationId))) + 1;
+  const early = start?.lookup;
+  let existing =
+    early && (early.existing !== undefined || early.after === seq - 1) ? early.existing : await lookUp();
   for (let attempt = 0; attempt < MAX_SEQUENCE_ATTEMPTS; attempt++) {
-    const existing = await messages.findByMessageId(draft.conversationId, draft.messageId);
     if (existing) {
       if (
         existing.from !== draft.from ||
@@ -75,16 +88,13 @@ export async function storeMessage(
     await sleep(Math.random() * Math.min(50, 2 ** attempt));
     // Several writers may have gone ahead; skip to the end rather than step past them one by one.
     seq = Math.max(seq + 1, (await messages.lastSeq(draft.conversationId)) + 1);
+    existing = await lookUp();
   }
   throw new ChatError('BUSY', 'The conversation is busy; retry with the same messageId');
 }
 
-/**
- * The recipient exists, and neither side blocked the other. Both profiles come in one read; blocks must
- * take effect at once, so they are read on every send (no instance cache).
- */
-async function checkRecipient(deps: MessagingDeps, caller: Caller, to: string, now: number): Promise<void> {
-  const users = await deps.users.getUsers([to, caller.userId], now);
+/** The recipient exists, and neither side blocked the other. Blocks take effect at once: read on every send. */
+function checkRecipient(users: Map<string, UserState>, caller: Caller, to: string): void {
   const recipient = users.get(to)?.profile;
   if (!recipient) throw new ChatError('UNKNOWN_RECIPIENT', `No user named ${to}`);
   if (blockedBetween(recipient, users.get(caller.userId)?.profile)) {
@@ -98,16 +108,33 @@ export interface SendOutcome {
   answered: boolean;
 }
 
+/**
+ * A send waits for three DynamoDB round trips before its pushes when the last sequence number was
+ * known before it began (to this instance, which stored it, or to the client, which holds it): the
+ * reads (both profiles, the last number, the id's lookup) at the same time as the rate limit's count,
+ * then the message, then the head. Otherwise the lookup must follow the read of the last number (see
+ * storeMessage): four.
+ */
 export async function sendMessage(
   deps: MessagingDeps,
   caller: Caller,
   frame: FrameOf<'sendMessage'>,
+  /** The rate limit's verdict, reached while the reads run: nothing is written before it. */
+  admitted: Promise<void>,
 ): Promise<SendOutcome> {
   if (frame.to === caller.userId) throw new ChatError('SELF_SEND', 'You cannot send a message to yourself');
   const now = deps.clock.now();
-  await checkRecipient(deps, caller, frame.to, now);
-
   const conversationId = conversationIdOf(caller.userId, frame.to);
+  // A number the client claims is checked against the last one read below before anything relies on it.
+  const after = Math.max(deps.lastStored.get(conversationId) ?? 0, frame.afterSeq ?? 0);
+  const [users, lastSeq, existing] = await Promise.all([
+    deps.users.getUsers([frame.to, caller.userId], now),
+    deps.messages.lastSeq(conversationId),
+    deps.messages.findByMessageId(conversationId, frame.messageId),
+    admitted,
+  ]);
+  checkRecipient(users, caller, frame.to);
+
   // Verified before anything is stored: a refused upload leaves no message behind.
   const media = frame.media
     ? await attachUpload(deps, caller, { conversationId, messageId: frame.messageId }, frame.media)
@@ -124,7 +151,7 @@ export async function sendMessage(
         ...(media === undefined ? {} : { media }),
         sentAt: deps.clock.now(),
       },
-      deps.lastStored.get(conversationId),
+      { lastSeq, lookup: { after, existing } },
     );
     if (!stored.duplicate) deps.lastStored.set(conversationId, stored.message.seq);
     return stored;
@@ -148,28 +175,55 @@ export async function sendMessage(
     deps,
     caller,
     ack,
-    pushMessage(deps, caller, message, now, seenBefore),
+    pushMessage(deps, caller, message, { now, seenBefore, readBefore: users }),
   );
   return { ack, answered: unsent === undefined };
 }
 
 /**
- * Connections are read only once the message and its head are stored: a device that registers later is
- * covered by its own sync, which starts after it registered and so finds the message.
+ * Pushes the message (and the sender's moved watermarks) to both users' other connections.
+ *
+ * The connections read before the store are pushed to at once. The profiles are read again once the
+ * message and its head are stored, for the connections that registered meanwhile: a device that
+ * registers later is covered by its own sync, which starts after it registered and so finds the
+ * message, but one that registered during the store may have synced too early.
  */
 async function pushMessage(
   deps: MessagingDeps,
   caller: Caller,
   message: StoredMessage,
-  now: number,
-  /** The sender's seen watermark before this message moved it. */
-  seenBefore: number,
+  context: {
+    now: number;
+    /** The sender's seen watermark before this message moved it. */
+    seenBefore: number;
+    readBefore: Map<string, UserState>;
+  },
 ): Promise<void> {
-  const users = await deps.users.getUsers([message.to, caller.userId], now);
-  const recipient = users.get(message.to)?.connections ?? [];
-  const others = (users.get(caller.userId)?.connections ?? []).filter(
-    (c) => c.connectionId !== caller.connectionId,
-  );
+  const pushTo = (users: Map<string, UserState>, skip: ReadonlySet<string>) =>
+    pushToBoth(deps, caller, message, context.seenBefore, users, skip);
+  const early = pushTo(context.readBefore, new Set([caller.connectionId]));
+  const readAfter = await deps.users.getUsers([message.to, caller.userId], context.now);
+  const pushed = new Set([caller.connectionId]);
+  for (const state of context.readBefore.values()) {
+    for (const connection of state.connections) pushed.add(connection.connectionId);
+  }
+  await Promise.all([early, pushTo(readAfter, pushed)]);
+}
+
+/** One push of the message to each connection of the two users not in `skip`, and the status to the recipient's. */
+async function pushToBoth(
+  deps: MessagingDeps,
+  caller: Caller,
+  message: StoredMessage,
+  seenBefore: number,
+  users: Map<string, UserState>,
+  skip: ReadonlySet<string>,
+): Promise<void> {
+  const fresh = (userId: string) =>
+    (users.get(userId)?.connections ?? []).filter((c) => !skip.has(c.connectionId));
+  const recipient = fresh(message.to);
+  const others = fresh(caller.userId);
+  if (recipient.length === 0 && others.length === 0) return;
   const pushes = [
     pushToConnections(deps, [...recipient, ...others], {
       type: 'message',
@@ -180,7 +234,7 @@ async function pushMessage(
   ];
   // Sending moves the sender's delivered and seen watermarks to the new message: the peer's earlier
   // messages are now delivered and seen, and the peer's devices are told so, as a receipt would.
-  if (seenBefore < message.seq - 1) {
+  if (seenBefore < message.seq - 1 && recipient.length > 0) {
     const showSeen = seenVisible(users.get(message.to)?.profile, users.get(caller.userId)?.profile);
     const status: EventOf<'status'> = {
       type: 'status',

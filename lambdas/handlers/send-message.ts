@@ -31,8 +31,12 @@ const deps = {
   pushInvoker: pushInvokerFromEnv(),
 };
 
-export const handler = actionHandler('sendMessage', async (frame, caller) => {
-  const { ack, answered } = await sendMessage(deps, caller, frame);
-  count(ack.duplicate ? 'DuplicatesAnswered' : 'MessagesStored');
-  return answered ? undefined : ack;
-});
+export const handler = actionHandler(
+  'sendMessage',
+  async (frame, caller, _token, admitted) => {
+    const { ack, answered } = await sendMessage(deps, caller, frame, admitted);
+    count(ack.duplicate ? 'DuplicatesAnswered' : 'MessagesStored');
+    return answered ? undefined : ack;
+  },
+  { readWhileAdmitting: true },
+);

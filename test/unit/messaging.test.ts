@@ -68,14 +68,52 @@ describe('storeMessage', () => {
       },
     };
     store.items.set(1, { ...draft, messageId: 'first', seq: 1 });
-    expect((await storeMessage(counting, draft, 1)).message.seq).toBe(2);
+    expect((await storeMessage(counting, draft, { lastSeq: 1 })).message.seq).toBe(2);
     expect(reads).toBe(0);
+  });
+
+  it('uses a lookup made while reading the last number when the number known before it is the last', async () => {
+    const store = memoryStore();
+    let lookups = 0;
+    const counting = {
+      ...store,
+      findByMessageId: (c: string, m: string) => {
+        lookups++;
+        return store.findByMessageId(c, m);
+      },
+    };
+    store.items.set(1, { ...draft, messageId: 'first', seq: 1 });
+    const start = { lastSeq: 1, lookup: { after: 1, existing: undefined } };
+    expect((await storeMessage(counting, draft, start)).message.seq).toBe(2);
+    expect(lookups).toBe(0);
+  });
+
+  it('looks again when the last number moved past the one known before the lookup', async () => {
+    const store = memoryStore();
+    // Stored after the early lookup, before the last number was read: the early lookup missed it.
+    store.items.set(1, { ...draft, messageId: 'first', seq: 1 });
+    store.items.set(2, { ...draft, seq: 2 });
+    const start = { lastSeq: 2, lookup: { after: 1, existing: undefined } };
+    expect(await storeMessage(store, draft, start)).toEqual({
+      message: { ...draft, seq: 2 },
+      duplicate: true,
+    });
+    expect([...store.items.keys()].sort()).toEqual([1, 2]);
+  });
+
+  it('answers an early lookup that found the message without writing', async () => {
+    const store = memoryStore(() => {
+      throw new Error('no put expected');
+    });
+    const stored = { ...draft, seq: 7 };
+    const start = { lastSeq: 9, lookup: { after: 3, existing: stored } };
+    expect(await storeMessage(store, draft, start)).toEqual({ message: stored, duplicate: true });
   });
 
   it('moves past a stale known number to the real end', async () => {
     const store = memoryStore();
     for (const seq of [1, 2, 3]) store.items.set(seq, { ...draft, messageId: `other${seq}`, seq });
-    expect((await storeMessage(store, draft, 1)).message.seq).toBe(4);
+    expect((await storeMessage(store, draft, { lastSeq: 1 })).message.seq).toBe(4);
     expect([...store.items.keys()].sort()).toEqual([1, 2, 3, 4]);
   });
 

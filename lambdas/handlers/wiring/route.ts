@@ -27,19 +27,38 @@ async function closeExpired(caller: Caller, requestId: string | undefined): Prom
   return undefined;
 }
 
-/** The route function of one action. */
+/**
+ * The route function of one action. A limited action's frame is counted against its rate limit first,
+ * and `run` starts once it is admitted; with `readWhileAdmitting`, `run` starts at once with the
+ * verdict to await before it writes anything, so that its first reads cost no round trip of their own.
+ */
 export function actionHandler<A extends ClientAction>(
   action: A,
-  run: (frame: FrameOf<A>, caller: Caller, token: TokenTimes) => Promise<ServerEvent | undefined>,
+  run: (
+    frame: FrameOf<A>,
+    caller: Caller,
+    token: TokenTimes,
+    admitted: Promise<void>,
+  ) => Promise<ServerEvent | undefined>,
+  options: { readWhileAdmitting?: boolean } = {},
 ): (event: unknown, context?: unknown) => Promise<RouteResult> {
   return frameRoute(action, async (frame, caller, token) => {
     if (frame.action !== action) throw new ChatError('UNKNOWN_ACTION', `This route serves ${action}`);
     if (systemClock.now() >= token.expiresAt) return closeExpired(caller, frame.requestId);
     // A refusal is RATE_LIMITED, counted and logged by code like every refusal.
+    let admitted = Promise.resolve();
     if (isLimitedAction(action)) {
       rateLimits ??= rateLimitDepsFromEnv();
-      await admitFrame(rateLimits, caller, frame, systemClock.now());
+      admitted = admitFrame(rateLimits, caller, frame, systemClock.now());
     }
-    return run(frame as FrameOf<A>, caller, token);
+    if (!options.readWhileAdmitting) {
+      await admitted;
+      return run(frame as FrameOf<A>, caller, token, admitted);
+    }
+    const ran = run(frame as FrameOf<A>, caller, token, admitted);
+    // A refusal is the answer even when the run failed on something else meanwhile.
+    ran.catch(() => {});
+    await admitted;
+    return ran;
   });
 }
