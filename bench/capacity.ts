@@ -69,13 +69,17 @@ export const readUnitsWithMinimum = (reported: number, consistent: boolean) =>
 export interface IndexKeys {
   indexName: string;
   attributes: readonly string[];
+  /** The attributes an index entry holds; undefined: all of them (ProjectionType ALL). */
+  projected?: readonly string[];
 }
 
 /**
- * Index writes caused by a change of an item from `before` to `after` (either may be absent), for
- * indexes that project all attributes: an entry that appears or disappears is one write, one whose key
- * changes is two (a delete and a put), one whose key stays is one (an update). An item lacking any key
- * attribute of an index is not in that (sparse) index.
+ * Index writes caused by a change of an item from `before` to `after` (either may be absent): an entry
+ * that appears or disappears is one write, one whose key changes is two (a delete and a put), one whose
+ * key stays is one (an update) when a projected attribute changed and none otherwise. Each is billed by
+ * the size of the entry, the projected attributes only. An item lacking any key attribute of an index
+ * is not in that (sparse) index.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes
  */
 export function indexWriteUnits(
   indexes: readonly IndexKeys[],
@@ -87,14 +91,21 @@ export function indexWriteUnits(
     const parts = index.attributes.map((name) => item[name]);
     return parts.every((part) => part !== undefined) ? JSON.stringify(parts) : undefined;
   };
+  const entryOf = (item: WireItem, index: IndexKeys): WireItem =>
+    index.projected === undefined
+      ? item
+      : Object.fromEntries(index.projected.flatMap((name) => (item[name] ? [[name, item[name]]] : [])));
   const units: Record<string, number> = {};
   for (const index of indexes) {
     const oldKey = keyOf(before, index);
     const newKey = keyOf(after, index);
-    const oldUnits = before && oldKey ? writeUnits(itemSize(before)) : 0;
-    const newUnits = after && newKey ? writeUnits(itemSize(after)) : 0;
+    const oldEntry = before && oldKey ? entryOf(before, index) : undefined;
+    const newEntry = after && newKey ? entryOf(after, index) : undefined;
+    const oldUnits = oldEntry ? writeUnits(itemSize(oldEntry)) : 0;
+    const newUnits = newEntry ? writeUnits(itemSize(newEntry)) : 0;
     const rekeyed = oldKey !== undefined && newKey !== undefined && oldKey !== newKey;
-    units[index.indexName] = rekeyed ? oldUnits + newUnits : Math.max(oldUnits, newUnits);
+    const unchanged = oldKey === newKey && JSON.stringify(oldEntry) === JSON.stringify(newEntry);
+    units[index.indexName] = rekeyed ? oldUnits + newUnits : unchanged ? 0 : Math.max(oldUnits, newUnits);
   }
   return units;
 }

@@ -31,10 +31,17 @@ const SHAPES = new Map<string, TableShape>(
     {
       keyAttributes: [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])],
       indexes: [
-        ...table.globalIndexes.map((index) => ({
-          indexName: index.indexName,
-          attributes: [index.partitionKey.name, index.sortKey.name],
-        })),
+        ...table.globalIndexes.map((index) => {
+          const attributes = [index.partitionKey.name, index.sortKey.name];
+          const tableKeys = [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])];
+          return {
+            indexName: index.indexName,
+            attributes,
+            ...(index.projection === 'KEYS_ONLY' && {
+              projected: [...new Set([...tableKeys, ...attributes])],
+            }),
+          };
+        }),
         ...table.localIndexes.map((index) => ({
           indexName: index.indexName,
           attributes: [table.partitionKey.name, index.sortKey.name],
@@ -69,6 +76,36 @@ async function readAll(stream: IncomingMessage): Promise<Buffer> {
  * added before the answer reaches the caller. Local servers do not check signatures, so rewriting a body
  * is harmless.
  */
+/** Top-level attributes an UpdateExpression writes (SET, REMOVE, ADD, DELETE), with names resolved. */
+export function updatedAttributes(expression: string, names: Record<string, string>): string[] {
+  const found = new Set<string>();
+  const clauses = expression.split(/\b(SET|REMOVE|ADD|DELETE)\b/i);
+  for (let i = 1; i < clauses.length; i += 2) {
+    const action = (clauses[i] ?? '').toUpperCase();
+    const clause = clauses[i + 1] ?? '';
+    // SET's targets start each assignment; the others are comma-separated paths, first word each.
+    const pattern = action === 'SET' ? /(?:^|,)\s*([#\w]+)[^=,]*=/g : /(?:^|,)\s*([#\w]+)/g;
+    for (const match of clause.matchAll(pattern)) {
+      const name = match[1] ?? '';
+      found.add(names[name] ?? name);
+    }
+  }
+  return [...found];
+}
+
+/** What UpdateItem would have returned for the caller's ReturnValues, from the item before it. */
+function askedAttributes(asked: string, request: Json, before: WireItem | undefined): WireItem | undefined {
+  if (asked === 'NONE' || before === undefined) return undefined;
+  if (asked === 'ALL_OLD') return before;
+  if (asked !== 'UPDATED_OLD') throw new Error(`The counting proxy does not rebuild ReturnValues ${asked}`);
+  const names = isObject(request.ExpressionAttributeNames)
+    ? (request.ExpressionAttributeNames as Record<string, string>)
+    : {};
+  const updated = updatedAttributes(String(request.UpdateExpression ?? ''), names);
+  const old = Object.fromEntries(updated.flatMap((name) => (before[name] ? [[name, before[name]]] : [])));
+  return Object.keys(old).length > 0 ? old : undefined;
+}
+
 export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
   const target = new URL(upstream);
   const counts: Record<string, DynamoOperationCount> = {};
@@ -180,7 +217,10 @@ export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
       // Not JSON: forwarded untouched, the server answers with its own error.
     }
     const addedCapacity = body.ReturnConsumedCapacity === undefined;
-    const addedReturn = operation === 'UpdateItem' && body.ReturnValues === undefined;
+    // The new item is what a write is billed by: UpdateItem is asked for it whatever the caller asked,
+    // and the caller's own choice is rebuilt from it and the shadow below.
+    const askedReturn = typeof body.ReturnValues === 'string' ? body.ReturnValues : 'NONE';
+    const addedReturn = operation === 'UpdateItem' && askedReturn !== 'ALL_NEW';
     const forwarded = {
       ...body,
       ...(addedCapacity && { ReturnConsumedCapacity: 'TOTAL' }),
@@ -211,16 +251,20 @@ export async function startDynamoProxy(upstream: string): Promise<DynamoProxy> {
     } catch {
       // An answer that is not JSON is passed on as it is.
     }
+    const table = typeof body.TableName === 'string' ? body.TableName : '';
+    const key = keyOf(table, isObject(body.Key) ? body.Key : undefined);
+    const before = key ? shadow.get(key) : undefined;
     account(operation, body, status, response);
 
     let out = answer;
     if (status < 400 && (addedCapacity || addedReturn)) {
       const { ConsumedCapacity: _capacity, Attributes: _attributes, ...rest } = response;
+      const asked = addedReturn ? askedAttributes(askedReturn, body, before) : response.Attributes;
       const kept = {
         ...rest,
         ...(!addedCapacity &&
           response.ConsumedCapacity !== undefined && { ConsumedCapacity: response.ConsumedCapacity }),
-        ...(!addedReturn && response.Attributes !== undefined && { Attributes: response.Attributes }),
+        ...(asked !== undefined && { Attributes: asked }),
       };
       out = Buffer.from(JSON.stringify(kept));
     }

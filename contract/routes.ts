@@ -73,10 +73,13 @@ export function functionNameEnvVar(name: string): string {
  * profile), so every function that posts to users' connections writes that much of the users table.
  */
 const REMOVES_GONE: readonly DynamoAction[] = ['DeleteItem', 'UpdateItem'];
-/** Announcing presence reads both people's conversations (by either side's index) and the watchers. */
+/**
+ * Announcing presence reads both people's conversations (by either side's index, which holds keys
+ * only, then the heads) and the watchers.
+ */
 const ANNOUNCES_PRESENCE = {
   users: ['GetItem', 'BatchGetItem', 'Query', ...REMOVES_GONE],
-  conversations: { actions: ['GetItem'], queryIndexes: ['byUserLo', 'byUserHi'] },
+  conversations: { actions: ['GetItem', 'BatchGetItem'], queryIndexes: ['byUserLo', 'byUserHi'] },
 } as const satisfies { users: readonly DynamoAction[]; conversations: TableGrant };
 
 /**
@@ -158,7 +161,7 @@ export const FUNCTIONS = {
     entry: 'list-conversations',
     tables: {
       users: { actions: ['BatchGetItem'] },
-      conversations: { actions: [], queryIndexes: ['byUserLo', 'byUserHi'] },
+      conversations: { actions: ['BatchGetItem'], queryIndexes: ['byUserLo', 'byUserHi'] },
     },
     connections: ACTION_ROUTE,
     media: ['download'],

@@ -14,6 +14,11 @@ export interface GlobalIndexDefinition {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
+  /**
+   * ALL: every attribute, so a Query answers on its own. KEYS_ONLY: the table's and the index's keys,
+   * so a write that changes neither costs the index nothing (the reader fetches the items it needs).
+   */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
 }
 
 export interface LocalIndexDefinition {
@@ -56,6 +61,7 @@ export const USERS_TABLE: TableDefinition = {
       indexName: 'byExpiry',
       partitionKey: { name: 'expiryShard', type: 'S' },
       sortKey: { name: 'freshUntil', type: 'N' },
+      projection: 'ALL',
     },
   ],
   localIndexes: [],
@@ -78,7 +84,9 @@ export const MESSAGES_TABLE: TableDefinition = {
 /**
  * conversations: one item per conversation with its last message and both participants' receipt
  * watermarks. A 1:1 conversation has a lower and a higher participant (by user id); each has a sparse
- * index ordered by activity, so a user's conversation list is two Queries merged.
+ * index ordered by activity, so a user's conversation list is two Queries merged, then one BatchGet of
+ * the heads. The indexes hold keys only: receipts, which change watermarks and not the activity, do not
+ * write them at all.
  */
 export const CONVERSATIONS_TABLE: TableDefinition = {
   name: 'conversations',
@@ -89,11 +97,13 @@ export const CONVERSATIONS_TABLE: TableDefinition = {
       indexName: 'byUserLo',
       partitionKey: { name: 'userLo', type: 'S' },
       sortKey: { name: 'activity', type: 'S' },
+      projection: 'KEYS_ONLY',
     },
     {
       indexName: 'byUserHi',
       partitionKey: { name: 'userHi', type: 'S' },
       sortKey: { name: 'activity', type: 'S' },
+      projection: 'KEYS_ONLY',
     },
   ],
   localIndexes: [],

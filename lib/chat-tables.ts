@@ -62,7 +62,7 @@ export class ChatTables extends Construct {
           indexName: index.indexName,
           partitionKey: attribute(index.partitionKey),
           sortKey: attribute(index.sortKey),
-          projectionType: ProjectionType.ALL,
+          projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
         });
       }
       for (const index of definition.localIndexes) {

@@ -37,7 +37,7 @@ export function createTableInput(definition: TableDefinition, tableName: string)
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: index.projection },
       })),
     }),
     ...(definition.localIndexes.length > 0 && {

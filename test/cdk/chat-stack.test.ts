@@ -238,7 +238,7 @@ describe('ChatStack tables', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: index.projection },
       }));
       expect(properties.GlobalSecondaryIndexes).toEqual(globalIndexes.length > 0 ? globalIndexes : undefined);
 

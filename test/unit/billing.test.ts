@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { indexWriteUnits, itemSize, readUnitsWithMinimum, writeUnits } from '../../bench/capacity';
 import type { CostResult, FlowCost } from '../../bench/cost';
 import { countFrame, emptyCounters, subtractCounters } from '../../bench/counters';
+import { updatedAttributes } from '../../bench/dynamo-proxy';
 import {
   combine,
   emptyUsage,
@@ -60,6 +61,29 @@ describe('DynamoDB item sizes and capacity units', () => {
     expect(indexWriteUnits(index, listed, { ...listed, other: { N: '1' } })).toEqual({ byUserLo: 1 });
     expect(indexWriteUnits(index, listed, unlisted)).toEqual({ byUserLo: 1 });
     expect(indexWriteUnits(index, unlisted, unlisted)).toEqual({ byUserLo: 0 });
+  });
+
+  it('finds the attributes an update expression writes, to rebuild UPDATED_OLD', () => {
+    const expression =
+      'SET userLo = :lo, #seen = if_not_exists(#seen, :z), lastMessage.text = :t REMOVE sentLo, #c ADD n :one';
+    expect(updatedAttributes(expression, { '#seen': 'seenLo', '#c': 'c#1' }).sort()).toEqual(
+      ['c#1', 'lastMessage', 'n', 'seenLo', 'sentLo', 'userLo'].sort(),
+    );
+  });
+
+  it('bills a keys-only index entry by its keys, and not at all when only other attributes change', () => {
+    const index = [
+      { indexName: 'byUserLo', attributes: ['userLo', 'activity'], projected: ['id', 'userLo', 'activity'] },
+    ];
+    const head = {
+      id: { S: 'alice:bob' },
+      userLo: { S: 'alice' },
+      activity: { S: 'a1' },
+      lastMessage: { S: 'x'.repeat(3000) },
+    };
+    expect(indexWriteUnits(index, undefined, head)).toEqual({ byUserLo: 1 });
+    expect(indexWriteUnits(index, head, { ...head, seenLo: { N: '4' } })).toEqual({ byUserLo: 0 });
+    expect(indexWriteUnits(index, head, { ...head, activity: { S: 'a2' } })).toEqual({ byUserLo: 2 });
   });
 });
 

@@ -13,7 +13,7 @@ import type {
 } from '../../core/ports';
 import { BATCH_GET_MAX, batchGetAll } from './batch-get';
 import { unlessConditionFails } from './client';
-import { conversationItem, decode } from './items';
+import { conversationItem, decode, listedItem } from './items';
 
 const SUFFIX = { lo: 'Lo', hi: 'Hi' } as const satisfies Record<Side, string>;
 /** The sparse index attribute: present while the conversation is on that participant's list. */
@@ -193,11 +193,19 @@ export class DynamoConversationStore implements ConversationStore {
         ),
       ),
     );
-    const merged = pages
+    const listed = pages
       .flatMap((page) => page.Items ?? [])
-      .map(toHead)
+      .map((item) => decode(listedItem, item, 'conversation index entry'))
       .sort((a, b) => (a.activity < b.activity ? 1 : a.activity > b.activity ? -1 : 0));
-    const hasMore = merged.length > limit || pages.some((page) => page.LastEvaluatedKey !== undefined);
-    return { conversations: merged.slice(0, limit), hasMore };
+    const hasMore = listed.length > limit || pages.some((page) => page.LastEvaluatedKey !== undefined);
+    const shown = listed.slice(0, limit);
+    // The indexes hold keys only; the heads come in one read. Each keeps the activity it is listed
+    // under, so that paging below it continues where the index left off.
+    const heads = await this.getMany(shown.map((entry) => entry.conversationId));
+    const conversations = shown.flatMap((entry) => {
+      const head = heads.get(entry.conversationId);
+      return head ? [{ ...head, activity: entry.activity }] : [];
+    });
+    return { conversations, hasMore };
   }
 }

@@ -128,6 +128,9 @@ export const conversationItem = z.object({
   sentHi: z.optional(z.boolean()),
 });
 
+/** An entry of the conversations' activity indexes, which project keys only. */
+export const listedItem = z.object({ conversationId: text, activity: text });
+
 /** Reads one item with its schema, or fails saying which item and what is wrong with it. */
 export function decode<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>, what: string): T {
   const parsed = schema.safeParse(item);
