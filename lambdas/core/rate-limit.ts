@@ -17,6 +17,22 @@ function unitsOf(frame: ClientFrame): number {
   return frame.action === 'getPresence' ? new Set(frame.users).size : 1;
 }
 
+function refused(rateClass: string, retryAfterMs: number): ChatError {
+  return new ChatError(
+    'RATE_LIMITED',
+    `Too many ${rateClass} frames; retry in ${retryAfterMs} ms`,
+    retryAfterMs,
+  );
+}
+
+/** Throws RATE_LIMITED when this instance already refused the connection in the current window. */
+export function refuseFromMemory(deps: RateLimitDeps, caller: Caller, frame: ClientFrame, now: number): void {
+  if (!isLimitedAction(frame.action)) return;
+  const rateClass = ACTION_RATE_CLASS[frame.action];
+  const refusedUntil = deps.refusedUntil.get(`${caller.connectionId} ${rateClass}`);
+  if (refusedUntil !== undefined && refusedUntil > now) throw refused(rateClass, refusedUntil - now);
+}
+
 /**
  * Admits a frame of a limited action or throws RATE_LIMITED with how long to wait. The count is held
  * in the store, so it holds across instances; a connection this instance already refused in the
@@ -29,24 +45,15 @@ export async function admitFrame(
   now: number,
 ): Promise<void> {
   if (!isLimitedAction(frame.action)) return;
+  refuseFromMemory(deps, caller, frame, now);
   const rateClass = ACTION_RATE_CLASS[frame.action];
-  const memo = `${caller.connectionId} ${rateClass}`;
-  const refusedUntil = deps.refusedUntil.get(memo);
-  let retryAfterMs = refusedUntil !== undefined && refusedUntil > now ? refusedUntil - now : undefined;
-  if (retryAfterMs === undefined) {
-    const base = RATE_LIMITS[rateClass];
-    const limit: RateLimit = {
-      perUser: base.perUser * deps.factor,
-      perConnection: base.perConnection * deps.factor,
-    };
-    const verdict = await deps.counter.take(caller, rateClass, unitsOf(frame), limit, now);
-    if (verdict.admitted) return;
-    retryAfterMs = verdict.retryAfterMs;
-    deps.refusedUntil.set(memo, now + retryAfterMs);
-  }
-  throw new ChatError(
-    'RATE_LIMITED',
-    `Too many ${rateClass} frames; retry in ${retryAfterMs} ms`,
-    retryAfterMs,
-  );
+  const base = RATE_LIMITS[rateClass];
+  const limit: RateLimit = {
+    perUser: base.perUser * deps.factor,
+    perConnection: base.perConnection * deps.factor,
+  };
+  const verdict = await deps.counter.take(caller, rateClass, unitsOf(frame), limit, now);
+  if (verdict.admitted) return;
+  deps.refusedUntil.set(`${caller.connectionId} ${rateClass}`, now + verdict.retryAfterMs);
+  throw refused(rateClass, verdict.retryAfterMs);
 }

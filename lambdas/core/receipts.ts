@@ -46,15 +46,25 @@ export async function applyReceipt(
   deps: ReceiptDeps,
   caller: Caller,
   frame: FrameOf<'receipt'>,
+  /**
+   * Counts the frame against the rate limit (or throws RATE_LIMITED). Only a receipt that moved no
+   * watermark is counted: each one that moves one covers at least one more message, so messages,
+   * which are limited, bound them.
+   */
+  admit: () => Promise<void>,
 ): Promise<ServerEvent | undefined> {
   const membership = sideOf(frame.conversationId, caller.userId);
-  if (!membership) throw new ChatError('NOT_A_PARTICIPANT', 'You are not in this conversation');
+  if (!membership) {
+    await admit();
+    throw new ChatError('NOT_A_PARTICIPANT', 'You are not in this conversation');
+  }
   const outcome = await deps.conversations.applyReceipt(
     frame.conversationId,
     membership.side,
     frame.status,
     frame.upTo,
   );
+  if (outcome.kind !== 'moved') await admit();
   if (outcome.kind === 'unknown')
     throw new ChatError('UNKNOWN_CONVERSATION', 'This conversation has no messages');
   if (outcome.kind === 'ahead') {

@@ -16,4 +16,8 @@ const deps = {
   clock: systemClock,
 };
 
-export const handler = actionHandler('receipt', (frame, caller) => applyReceipt(deps, caller, frame));
+export const handler = actionHandler(
+  'receipt',
+  (frame, caller, _token, admit) => applyReceipt(deps, caller, frame, admit),
+  'byHandler',
+);

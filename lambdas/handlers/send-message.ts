@@ -33,10 +33,10 @@ const deps = {
 
 export const handler = actionHandler(
   'sendMessage',
-  async (frame, caller, _token, admitted) => {
-    const { ack, answered } = await sendMessage(deps, caller, frame, admitted);
+  async (frame, caller, _token, admit) => {
+    const { ack, answered } = await sendMessage(deps, caller, frame, admit());
     count(ack.duplicate ? 'DuplicatesAnswered' : 'MessagesStored');
     return answered ? undefined : ack;
   },
-  { readWhileAdmitting: true },
+  'whileReading',
 );

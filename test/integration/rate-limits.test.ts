@@ -51,6 +51,27 @@ describe('rate limits', () => {
     expect(await send(flooder, 'victim')).toMatchObject({ type: 'ack' });
   });
 
+  it('counts only the receipts that moved no watermark: the messages bound the others', async () => {
+    const [reader, writer] = await Promise.all([open('receipt-reader'), open('receipt-writer')]);
+    const ack = await send(writer, 'receipt-reader');
+    const receipt = () =>
+      reader.request({
+        action: 'receipt',
+        conversationId: 'receipt-reader:receipt-writer',
+        status: 'seen',
+        upTo: Number(ack.seq),
+      });
+    // This one moves the watermark and is not counted, so the repeats that follow get the whole limit.
+    expect(await receipt()).toMatchObject({ type: 'status', seen: ack.seq });
+    const repeats = await Promise.all(
+      Array.from({ length: RATE_LIMITS.receipt.perConnection + 1 }, () => receipt()),
+    );
+    expect(repeats.filter((reply) => reply.type === 'status')).toHaveLength(
+      RATE_LIMITS.receipt.perConnection,
+    );
+    expect(repeats.filter(isRateLimited)).toHaveLength(1);
+  });
+
   it("counts a user's connections together: a second connection gets only what is left", async () => {
     const [phone, laptop] = await Promise.all([open('twin', 'phone'), open('twin', 'laptop')]);
     await open('other-twin');

@@ -4,7 +4,7 @@ import type { ClientAction, FrameOf, ServerEvent } from '../../../contract/proto
 import { isLimitedAction } from '../../../contract/rate-limits';
 import { countError, logger } from '../../adapters/observability/telemetry';
 import type { Caller, ConnectionNotifier, TokenTimes } from '../../core/ports';
-import { admitFrame, type RateLimitDeps } from '../../core/rate-limit';
+import { admitFrame, type RateLimitDeps, refuseFromMemory } from '../../core/rate-limit';
 import { notifierFromEnv, rateLimitDepsFromEnv, systemClock } from './environment';
 import { errorEvent, frameRoute, type RouteResult } from './event';
 
@@ -28,37 +28,48 @@ async function closeExpired(caller: Caller, requestId: string | undefined): Prom
 }
 
 /**
- * The route function of one action. A limited action's frame is counted against its rate limit first,
- * and `run` starts once it is admitted; with `readWhileAdmitting`, `run` starts at once with the
- * verdict to await before it writes anything, so that its first reads cost no round trip of their own.
+ * When a limited action's frame is counted against its rate limit:
+ * - `first`: before `run` starts;
+ * - `whileReading`: at the same time as `run`, which awaits `admit()` before it writes anything, so
+ *   that its first reads cost no round trip of their own;
+ * - `byHandler`: only when `run` calls `admit()` (a receipt that moved a watermark is bounded by the
+ *   messages it covers, and is not counted). A connection this instance refused is refused before.
+ * A refusal is the answer even when the run failed on something else meanwhile.
  */
+export type Admission = 'first' | 'whileReading' | 'byHandler';
+
+/** The route function of one action. */
 export function actionHandler<A extends ClientAction>(
   action: A,
   run: (
     frame: FrameOf<A>,
     caller: Caller,
     token: TokenTimes,
-    admitted: Promise<void>,
+    admit: () => Promise<void>,
   ) => Promise<ServerEvent | undefined>,
-  options: { readWhileAdmitting?: boolean } = {},
+  admission: Admission = 'first',
 ): (event: unknown, context?: unknown) => Promise<RouteResult> {
   return frameRoute(action, async (frame, caller, token) => {
     if (frame.action !== action) throw new ChatError('UNKNOWN_ACTION', `This route serves ${action}`);
     if (systemClock.now() >= token.expiresAt) return closeExpired(caller, frame.requestId);
     // A refusal is RATE_LIMITED, counted and logged by code like every refusal.
-    let admitted = Promise.resolve();
-    if (isLimitedAction(action)) {
+    let admitted: Promise<void> | undefined;
+    const admit = () => {
+      if (!isLimitedAction(action)) return Promise.resolve();
       rateLimits ??= rateLimitDepsFromEnv();
-      admitted = admitFrame(rateLimits, caller, frame, systemClock.now());
+      admitted ??= admitFrame(rateLimits, caller, frame, systemClock.now());
+      return admitted;
+    };
+    if (admission === 'byHandler' && isLimitedAction(action)) {
+      rateLimits ??= rateLimitDepsFromEnv();
+      refuseFromMemory(rateLimits, caller, frame, systemClock.now());
     }
-    if (!options.readWhileAdmitting) {
-      await admitted;
-      return run(frame as FrameOf<A>, caller, token, admitted);
-    }
-    const ran = run(frame as FrameOf<A>, caller, token, admitted);
-    // A refusal is the answer even when the run failed on something else meanwhile.
+    if (admission === 'first') await admit();
+    const verdict = admission === 'whileReading' ? admit() : undefined;
+    const ran = run(frame as FrameOf<A>, caller, token, admit);
+    if (verdict === undefined) return ran;
     ran.catch(() => {});
-    await admitted;
+    await verdict;
     return ran;
   });
 }
