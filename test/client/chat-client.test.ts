@@ -270,6 +270,26 @@ describe('sending messages', () => {
     ]);
   });
 
+  it("names the conversation's last seq it holds, so that the server can store the next one sooner", async () => {
+    const socket = await openClient();
+    const one = client.sendMessage('bob', 'one', 'm-1');
+    expect(socket.frames('sendMessage')).toMatchObject([{ messageId: 'm-1', afterSeq: 0 }]);
+    socket.reply('sendMessage', (requestId) => ({
+      type: 'ack',
+      requestId,
+      messageId: 'm-1',
+      conversationId: 'alice:bob',
+      seq: 7,
+      sentAt: 5,
+      duplicate: false,
+    }));
+    await one;
+    const two = client.sendMessage('bob', 'two', 'm-2');
+    expect(socket.frames('sendMessage').at(-1)).toMatchObject({ messageId: 'm-2', afterSeq: 7 });
+    client.close();
+    await expect(two).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('retries after BUSY with the same messageId, and gives up on a refusal no retry can fix', async () => {
     const socket = await openClient();
     const busy = client.sendMessage('bob', 'hello', 'm-1');
