@@ -110,7 +110,8 @@ export const FUNCTIONS = {
       // the frame against the rate limits.
       users: { actions: ['GetItem', 'BatchGetItem', ...REMOVES_GONE] },
       messages: { actions: ['Query', 'PutItem'], queryIndexes: ['byMessageId'] },
-      conversations: { actions: ['UpdateItem'] },
+      // GetItem: the head's last seq and when its activity last moved.
+      conversations: { actions: ['GetItem', 'UpdateItem'] },
     },
     connections: ACTION_ROUTE,
     media: ['verify', 'download'],

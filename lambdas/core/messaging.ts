@@ -2,6 +2,7 @@ import type { PushRequest } from '../../contract/invocations';
 import { ChatError } from '../../contract/protocol/errors';
 import type { EventOf, FrameOf } from '../../contract/protocol/frames';
 import { conversationIdOf } from '../../contract/protocol/ids';
+import { ACTIVITY_REKEY_MS, activityTime } from './activity';
 import { blockedBetween } from './blocking';
 import { pushToConnections, replyBeforePushes } from './delivery';
 import type { InstanceCache } from './instance-cache';
@@ -11,6 +12,7 @@ import type {
   Caller,
   Clock,
   ConnectionNotifier,
+  ConversationHead,
   ConversationStore,
   Invoker,
   MessageStore,
@@ -102,6 +104,17 @@ function checkRecipient(users: Map<string, UserState>, caller: Caller, to: strin
   }
 }
 
+/**
+ * Whether a message moves its conversation's `activity` (and so both index entries): when the head is
+ * new, when a side's entry is missing (a hide took it away: put back, it must be placed by this
+ * message), or when the activity is ACTIVITY_REKEY_MS old.
+ */
+function needsRekey(head: ConversationHead | undefined, sentAt: number): boolean {
+  const indexed = head?.indexed;
+  if (!indexed?.lo || !indexed.hi) return true;
+  return sentAt - activityTime(indexed.activity) >= ACTIVITY_REKEY_MS;
+}
+
 /** The ack, and whether it already went to the sender (else the route response carries it). */
 export interface SendOutcome {
   ack: EventOf<'ack'>;
@@ -111,7 +124,7 @@ export interface SendOutcome {
 /**
  * A send waits for three DynamoDB round trips before its pushes when the last sequence number was
  * known before it began (to this instance, which stored it, or to the client, which holds it): the
- * reads (both profiles, the last number, the id's lookup) at the same time as the rate limit's count,
+ * reads (both profiles, the head, the id's lookup) at the same time as the rate limit's count,
  * then the message, then the head. Otherwise the lookup must follow the read of the last number (see
  * storeMessage): four.
  */
@@ -127,12 +140,15 @@ export async function sendMessage(
   const conversationId = conversationIdOf(caller.userId, frame.to);
   // A number the client claims is checked against the last one read below before anything relies on it.
   const after = Math.max(deps.lastStored.get(conversationId) ?? 0, frame.afterSeq ?? 0);
-  const [users, lastSeq, existing] = await Promise.all([
+  const [users, head, existing] = await Promise.all([
     deps.users.getUsers([frame.to, caller.userId], now),
-    deps.messages.lastSeq(conversationId),
+    // The head's last seq is taken (it moves only after a message is stored); it may trail a send in
+    // flight, whose number the put then finds taken.
+    deps.conversations.get(conversationId),
     deps.messages.findByMessageId(conversationId, frame.messageId),
     admitted,
   ]);
+  const lastSeq = head?.lastSeq ?? 0;
   checkRecipient(users, caller, frame.to);
 
   // Verified before anything is stored: a refused upload leaves no message behind.
@@ -157,7 +173,9 @@ export async function sendMessage(
     return stored;
   });
   // On a retry this repairs the head if the first attempt stopped short; it never moves it backwards.
-  const seenBefore = await deps.conversations.recordMessage(message);
+  const seenBefore = await deps.conversations.recordMessage(message, {
+    rekey: needsRekey(head, message.sentAt),
+  });
 
   const ack: EventOf<'ack'> = {
     type: 'ack',

@@ -135,7 +135,13 @@ export interface ConversationHead {
   conversationId: string;
   lastSeq: number;
   lastMessage: StoredMessage | null;
+  /** Its place in its participants' lists (see ConversationStore.listForUser). */
   activity: string;
+  /**
+   * Its index entries: the activity they are keyed by, which trails `activity` by less than
+   * ACTIVITY_REKEY_MS, and whether each side has one (a hide takes that side's away).
+   */
+  indexed?: { activity: string; lo: boolean; hi: boolean };
   lo: SideState;
   hi: SideState;
 }
@@ -151,7 +157,7 @@ export interface ConversationStore {
    * Moves the conversation's head (last message, activity) forward, never backwards; the sender has
    * seen it all. Resolves with the sender's seen watermark before the write (0 when not known).
    */
-  recordMessage(message: StoredMessage): Promise<number>;
+  recordMessage(message: StoredMessage, options?: { rekey: boolean }): Promise<number>;
   get(conversationId: string): Promise<ConversationHead | undefined>;
   /** Several heads by id, read strongly consistently (unlike the list's indexes). */
   getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>>;
@@ -164,7 +170,10 @@ export interface ConversationStore {
   ): Promise<ReceiptOutcome>;
   /** Takes the conversation off one side's list and clears that side's history up to now (the peer sees no change); false if it does not exist. */
   hide(conversationId: string, side: Side): Promise<boolean>;
-  /** One side's conversations, newest activity first, strictly older than `beforeActivity`. */
+  /**
+   * One side's conversations, newest activity first, strictly older than `beforeActivity`. A head's
+   * `activity` here is its list position: the later of the stored key and its last message's time.
+   */
   listForUser(
     userId: string,
     limit: number,

@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../contract/limits';
@@ -357,5 +358,45 @@ describe('bad frames', () => {
     const ivan = await open('ivan');
     ivan.sendRaw(JSON.stringify({ action: 'sendMessage', text: 'x'.repeat(LIMITS.maxMessageBytes) }));
     expect((await ivan.closed).code).toBe(1009);
+  });
+});
+
+describe('conversation activity', () => {
+  const activityOf = async (conversationId: string) => {
+    const head = await harness.db.send(
+      new GetCommand({
+        TableName: localTableName('conversations'),
+        Key: { conversationId },
+        ConsistentRead: true,
+      }),
+    );
+    return String(head.Item?.activity);
+  };
+  const send = async (from: TestSocket, to: string) =>
+    from.request({ action: 'sendMessage', messageId: newMessageId(), to, text: 'hi' });
+
+  it('moves once for a burst of messages, and again for the first one after a hide, so the list stays in order', async () => {
+    const [ada, bo] = await Promise.all([open('act-ada'), open('act-bo')]);
+    const first = await send(ada, 'act-bo');
+    const moved = await activityOf('act-ada:act-bo');
+    expect(moved.startsWith(String(first.sentAt).padStart(15, '0'))).toBe(true);
+    const second = await send(bo, 'act-ada');
+    // Within the minute: the index entries keep their key; the list places it by its last message.
+    expect(await activityOf('act-ada:act-bo')).toBe(moved);
+    const listed = await ada.request({ action: 'listConversations' });
+    expect(listed).toMatchObject({
+      conversations: [{ conversationId: 'act-ada:act-bo', lastMessage: { seq: second.seq } }],
+    });
+
+    expect(await bo.request({ action: 'hideConversation', conversationId: 'act-ada:act-bo' })).toMatchObject({
+      type: 'ok',
+    });
+    const third = await send(ada, 'act-bo');
+    expect(await activityOf('act-ada:act-bo')).toBe(
+      `${String(third.sentAt).padStart(15, '0')}#act-ada:act-bo`,
+    );
+    expect(await bo.request({ action: 'listConversations' })).toMatchObject({
+      conversations: [{ conversationId: 'act-ada:act-bo' }],
+    });
   });
 });

@@ -143,6 +143,27 @@ describe.each(ENGINES)('stores on %s', (engine) => {
     expect(heads.get('gia:hal')).toMatchObject({ lastSeq: 3, lo: { userId: 'gia' }, hi: { userId: 'hal' } });
   });
 
+  it('lists by the last message even when its activity has not moved since, and pages after it', async () => {
+    const message = (conversationId: string, seq: number, sentAt: number): StoredMessage => ({
+      ...draft(`k${conversationId}${seq}`),
+      conversationId,
+      seq,
+      sentAt,
+    });
+    await conversations.recordMessage(message('kim:lee', 1, 1_000));
+    await conversations.recordMessage(message('kim:max', 1, 2_000));
+    // Within the window: the index still orders kim:lee by its first message.
+    await conversations.recordMessage(message('kim:lee', 2, 3_000), { rekey: false });
+    const first = await conversations.listForUser('kim', 1);
+    expect(first.conversations.map((head) => head.conversationId)).toEqual(['kim:lee']);
+    expect(first.hasMore).toBe(true);
+    const next = await conversations.listForUser('kim', 1, first.conversations[0]?.activity);
+    expect(next.conversations.map((head) => head.conversationId)).toEqual(['kim:max']);
+    const both = await conversations.listForUser('kim', 5);
+    expect(both.conversations.map((head) => head.conversationId)).toEqual(['kim:lee', 'kim:max']);
+    expect(both.hasMore).toBe(false);
+  });
+
   it('moves the conversation head forward only', async () => {
     const message = (seq: number): StoredMessage => ({
       ...draft(`h${seq}`),

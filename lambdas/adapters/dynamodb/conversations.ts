@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod/mini';
 import { participantsOf } from '../../../contract/protocol/ids';
-import { activityKey } from '../../core/activity';
+import { ACTIVITY_REKEY_MS, activityKey, activityTime } from '../../core/activity';
 import type {
   ConversationHead,
   ConversationStore,
@@ -35,6 +35,15 @@ function sideState(item: ConversationItem, side: Side, userId: string): SideStat
   };
 }
 
+/**
+ * The head's place in its lists: the stored `activity` moves at most once per ACTIVITY_REKEY_MS, the
+ * last message's time with every message; the later of the two (clocks of senders differ).
+ */
+function listPosition(item: ConversationItem): string {
+  const stored = activityTime(item.activity);
+  return activityKey(Math.max(item.lastMessage?.sentAt ?? stored, stored), item.conversationId);
+}
+
 function toHead(raw: Record<string, unknown>): ConversationHead {
   const item = decode(conversationItem, raw, 'conversation');
   const participants = participantsOf(item.conversationId);
@@ -43,7 +52,8 @@ function toHead(raw: Record<string, unknown>): ConversationHead {
     conversationId: item.conversationId,
     lastSeq: item.lastSeq,
     lastMessage: item.lastMessage,
-    activity: item.activity,
+    activity: listPosition(item),
+    indexed: { activity: item.activity, lo: item.userLo !== undefined, hi: item.userHi !== undefined },
     lo: sideState(item, 'lo', participants.lo),
     hi: sideState(item, 'hi', participants.hi),
   };
@@ -55,7 +65,7 @@ export class DynamoConversationStore implements ConversationStore {
     private readonly tableName: string,
   ) {}
 
-  async recordMessage(message: StoredMessage): Promise<number> {
+  async recordMessage(message: StoredMessage, options = { rekey: true }): Promise<number> {
     const participants = participantsOf(message.conversationId);
     if (!participants) throw new Error(`Malformed conversation id ${message.conversationId}`);
     // Whoever writes has seen everything before their own message: that keeps unread = lastSeq - seen.
@@ -66,8 +76,9 @@ export class DynamoConversationStore implements ConversationStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversationId: message.conversationId },
-          UpdateExpression:
-            'SET userLo = :lo, userHi = :hi, lastSeq = :seq, lastMessage = :m, activity = :activity, #seen = :seq, #sent = :true',
+          UpdateExpression: `SET userLo = :lo, userHi = :hi, lastSeq = :seq, lastMessage = :m, ${
+            options.rekey ? 'activity = :activity, ' : ''
+          }#seen = :seq, #sent = :true`,
           ReturnValues: 'UPDATED_OLD',
           // Two sends finishing out of order must not move the head backwards.
           ConditionExpression: 'attribute_not_exists(lastSeq) OR lastSeq < :seq',
@@ -77,7 +88,7 @@ export class DynamoConversationStore implements ConversationStore {
             ':hi': participants.hi,
             ':seq': message.seq,
             ':m': message,
-            ':activity': activityKey(message.sentAt, message.conversationId),
+            ...(options.rekey && { ':activity': activityKey(message.sentAt, message.conversationId) }),
             ':true': true,
           },
         }),
@@ -175,37 +186,67 @@ export class DynamoConversationStore implements ConversationStore {
     limit: number,
     beforeActivity?: string,
   ): Promise<{ conversations: ConversationHead[]; hasMore: boolean }> {
-    const pages = await Promise.all(
-      (['lo', 'hi'] as const).map((side) =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEX[side],
-            KeyConditionExpression: `#user = :u${beforeActivity === undefined ? '' : ' AND activity < :before'}`,
-            ExpressionAttributeNames: { '#user': listedAttribute(side) },
-            ExpressionAttributeValues: {
-              ':u': userId,
-              ...(beforeActivity === undefined ? {} : { ':before': beforeActivity }),
-            },
-            ScanIndexForward: false,
-            Limit: limit,
-          }),
+    // The indexes hold keys only and order by the stored activity, which trails a head's position by
+    // less than ACTIVITY_REKEY_MS. So each index is read until its next entry is older than the
+    // limit-th position found so far by more than that: nothing unread can come before the page's end.
+    const sides = (['lo', 'hi'] as const).map((side) => ({
+      side,
+      startKey: undefined as Record<string, unknown> | undefined,
+      exhausted: false,
+      lowest: undefined as string | undefined,
+    }));
+    const heads = new Map<string, ConversationHead>();
+    const ordered = () =>
+      [...heads.values()]
+        .filter((head) => beforeActivity === undefined || head.activity < beforeActivity)
+        .sort((a, b) => (a.activity < b.activity ? 1 : a.activity > b.activity ? -1 : 0));
+    const mayHoldEarlier = (lowest: string | undefined) => {
+      const last = ordered()[limit - 1];
+      return (
+        !last ||
+        lowest === undefined ||
+        activityTime(lowest) + ACTIVITY_REKEY_MS > activityTime(last.activity)
+      );
+    };
+    for (;;) {
+      const reading = sides.filter((side) => !side.exhausted && mayHoldEarlier(side.lowest));
+      if (reading.length === 0) break;
+      const pages = await Promise.all(
+        reading.map((side) =>
+          this.db.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: INDEX[side.side],
+              KeyConditionExpression: `#user = :u${beforeActivity === undefined ? '' : ' AND activity < :before'}`,
+              ExpressionAttributeNames: { '#user': listedAttribute(side.side) },
+              ExpressionAttributeValues: {
+                ':u': userId,
+                ...(beforeActivity === undefined ? {} : { ':before': beforeActivity }),
+              },
+              ScanIndexForward: false,
+              Limit: limit,
+              ExclusiveStartKey: side.startKey,
+            }),
+          ),
         ),
-      ),
-    );
-    const listed = pages
-      .flatMap((page) => page.Items ?? [])
-      .map((item) => decode(listedItem, item, 'conversation index entry'))
-      .sort((a, b) => (a.activity < b.activity ? 1 : a.activity > b.activity ? -1 : 0));
-    const hasMore = listed.length > limit || pages.some((page) => page.LastEvaluatedKey !== undefined);
-    const shown = listed.slice(0, limit);
-    // The indexes hold keys only; the heads come in one read. Each keeps the activity it is listed
-    // under, so that paging below it continues where the index left off.
-    const heads = await this.getMany(shown.map((entry) => entry.conversationId));
-    const conversations = shown.flatMap((entry) => {
-      const head = heads.get(entry.conversationId);
-      return head ? [{ ...head, activity: entry.activity }] : [];
-    });
-    return { conversations, hasMore };
+      );
+      const ids: string[] = [];
+      reading.forEach((side, i) => {
+        const page = pages[i];
+        const entries = (page?.Items ?? []).map((item) =>
+          decode(listedItem, item, 'conversation index entry'),
+        );
+        side.startKey = page?.LastEvaluatedKey;
+        side.exhausted = side.startKey === undefined;
+        side.lowest = entries.at(-1)?.activity ?? side.lowest;
+        for (const entry of entries) if (!heads.has(entry.conversationId)) ids.push(entry.conversationId);
+      });
+      for (const [id, head] of await this.getMany(ids)) heads.set(id, head);
+    }
+    const all = ordered();
+    return {
+      conversations: all.slice(0, limit),
+      hasMore: all.length > limit || sides.some((side) => !side.exhausted),
+    };
   }
 }

@@ -123,6 +123,9 @@ export const conversationItem = z.object({
   deliveredHi: watermark,
   seenHi: watermark,
   clearedHi: watermark,
+  /** The participants whose lists (indexes) hold the conversation. */
+  userLo: z.optional(text),
+  userHi: z.optional(text),
   /** Who wrote since the last hide: both make the two contacts. */
   sentLo: z.optional(z.boolean()),
   sentHi: z.optional(z.boolean()),
