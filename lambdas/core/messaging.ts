@@ -225,7 +225,13 @@ async function pushMessage(
   for (const state of context.readBefore.values()) {
     for (const connection of state.connections) pushed.add(connection.connectionId);
   }
-  await Promise.all([early, pushTo(readAfter, pushed)]);
+  await Promise.all([
+    early,
+    pushTo(readAfter, pushed),
+    // Web Push to the recipient's subscribed devices that have no live connection (lambdas/core/push.ts),
+    // decided from the profile read after the store.
+    requestPush(deps, readAfter.get(message.to), message),
+  ]);
 }
 
 /** One push of the message to each connection of the two users not in `skip`, and the status to the recipient's. */
@@ -247,8 +253,6 @@ async function pushToBoth(
       type: 'message',
       ...(await linkMedia(deps, message)),
     }),
-    // Web Push to the recipient's subscribed devices that have no live connection (lambdas/core/push.ts).
-    requestPush(deps, users.get(message.to), message),
   ];
   // Sending moves the sender's delivered and seen watermarks to the new message: the peer's earlier
   // messages are now delivered and seen, and the peer's devices are told so, as a receipt would.
