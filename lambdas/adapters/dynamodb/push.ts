@@ -5,7 +5,7 @@ import type { PushStore, StoredPushSubscription } from '../../core/ports';
 import { batchGetAll } from './batch-get';
 import { unlessConditionFails } from './client';
 import { decode, pushSubscriptionItem } from './items';
-import { PROFILE, userKey } from './users';
+import { PROFILE, updateProfileSet, userKey } from './users';
 
 const PUSH_PREFIX = 'push#';
 
@@ -74,23 +74,12 @@ export class DynamoPushStore implements PushStore {
     return items.map((item) => decode(pushSubscriptionItem, item, 'push subscription'));
   }
 
-  async setMuted(userId: string, conversationId: string, muted: boolean): Promise<boolean> {
-    const changed = await unlessConditionFails(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: userKey(userId), sk: PROFILE },
-          UpdateExpression: muted ? 'ADD muted :c' : 'DELETE muted :c',
-          ConditionExpression: muted
-            ? 'attribute_exists(pk) AND (attribute_not_exists(muted) OR size(muted) < :max OR contains(muted, :id))'
-            : 'attribute_exists(pk)',
-          ExpressionAttributeValues: {
-            ':c': new Set([conversationId]),
-            ...(muted && { ':max': PUSH.maxMutedConversations, ':id': conversationId }),
-          },
-        }),
-      ),
-    );
-    return changed !== undefined;
+  setMuted(userId: string, conversationId: string, muted: boolean): Promise<boolean> {
+    return updateProfileSet(this.db, this.tableName, userId, {
+      attribute: 'muted',
+      value: conversationId,
+      present: muted,
+      max: PUSH.maxMutedConversations,
+    });
   }
 }

@@ -95,6 +95,37 @@ function toUserState(userId: string, item: Record<string, unknown> | undefined, 
   return { profile, connections };
 }
 
+/**
+ * Adds a value to one of the profile's string sets (unless the set is full: at most `max`, a value
+ * already there always passes) or deletes it. False when the profile does not exist or the set is full.
+ */
+export async function updateProfileSet(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  userId: string,
+  change: { attribute: 'blocked' | 'muted'; value: string; present: boolean; max: number },
+): Promise<boolean> {
+  const { attribute, present } = change;
+  const changed = await unlessConditionFails(
+    db.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: userKey(userId), sk: PROFILE },
+        UpdateExpression: `${present ? 'ADD' : 'DELETE'} #set :v`,
+        ConditionExpression: present
+          ? 'attribute_exists(pk) AND (attribute_not_exists(#set) OR size(#set) < :max OR contains(#set, :id))'
+          : 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#set': attribute },
+        ExpressionAttributeValues: {
+          ':v': new Set([change.value]),
+          ...(present && { ':max': change.max, ':id': change.value }),
+        },
+      }),
+    ),
+  );
+  return changed !== undefined;
+}
+
 function toConnection(item: Record<string, unknown>): Connection {
   return decode(connectionItem, item, 'connection');
 }
@@ -228,24 +259,13 @@ export class DynamoUserStore implements UserStore {
     return refreshed !== undefined;
   }
 
-  async setBlocked(userId: string, targetId: string, blocked: boolean): Promise<boolean> {
-    const changed = await unlessConditionFails(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: userKey(userId), sk: PROFILE },
-          UpdateExpression: blocked ? 'ADD blocked :t' : 'DELETE blocked :t',
-          ConditionExpression: blocked
-            ? 'attribute_exists(pk) AND (attribute_not_exists(blocked) OR size(blocked) < :max OR contains(blocked, :id))'
-            : 'attribute_exists(pk)',
-          ExpressionAttributeValues: {
-            ':t': new Set([targetId]),
-            ...(blocked && { ':max': LIMITS.maxBlockedUsers, ':id': targetId }),
-          },
-        }),
-      ),
-    );
-    return changed !== undefined;
+  setBlocked(userId: string, targetId: string, blocked: boolean): Promise<boolean> {
+    return updateProfileSet(this.db, this.tableName, userId, {
+      attribute: 'blocked',
+      value: targetId,
+      present: blocked,
+      max: LIMITS.maxBlockedUsers,
+    });
   }
 
   async recordSignOut(userId: string, at: number): Promise<void> {
