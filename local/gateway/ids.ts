@@ -9,10 +9,13 @@ export function gatewayId(): string {
   return randomBytes(11).toString('base64').replaceAll('+', 'P').replaceAll('/', 'S');
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 /** `requestTime` in the common log format API Gateway uses: `27/Nov/2026:19:33:05 +0000`. */
 export function requestTime(epochMs: number): string {
   const d = new Date(epochMs);
   const pad = (n: number) => String(n).padStart(2, '0');
-  const month = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  // toLocaleString builds an Intl formatter on every call, which showed in the runtime's CPU profile.
+  const month = MONTHS[d.getUTCMonth()];
   return `${pad(d.getUTCDate())}/${month}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
