@@ -440,7 +440,7 @@ export function checkTargets(report: Omit<BenchReport, 'targets'>): TargetCheck[
   for (const [name, limit] of Object.entries(MAX_DOLLARS_PER_MILLION)) {
     const measured = flow(name);
     checks.push({
-      target: `$ per million ${measured?.unit ?? 'units'}s (${name})`,
+      target: `$ per million ${measured?.unit ?? 'unit'}s (${name})`,
       goal: `≤ $${limit}`,
       measured: measured ? `$${fixed(measured.perMillion, 2)}` : '-',
       met: measured ? measured.perMillion <= limit : undefined,
