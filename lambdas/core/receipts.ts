@@ -40,7 +40,8 @@ export function statusOf(seq: number, recipient: SideState, showSeen: boolean): 
 
 /**
  * A receipt moves the caller's watermark in the conversation (one conditional write) and this device's
- * cursor, then tells the sender's devices and the caller's other devices what moved.
+ * cursor, then tells the sender's devices and the caller's other devices what moved. The caller gets a
+ * `status` only when the receipt carries a requestId.
  */
 export async function applyReceipt(
   deps: ReceiptDeps,
@@ -75,15 +76,23 @@ export async function applyReceipt(
 
   // The device cursor moves even when the user-level watermark does not: another device may be ahead.
   await deps.devices.advanceCursor(caller.userId, caller.deviceId, frame.conversationId, frame.upTo);
+  const pushes =
+    outcome.kind === 'moved' ? pushStatus(deps, caller, membership.peer, frame, mine) : undefined;
+  // A receipt without a requestId is answered only when it fails: each outgoing message is billed, and
+  // a client that needs to know its receipt was stored asks with a requestId.
+  if (frame.requestId === undefined) {
+    await pushes;
+    return undefined;
+  }
   const reply: ServerEvent = {
     type: 'status',
-    ...(frame.requestId === undefined ? {} : { requestId: frame.requestId }),
+    requestId: frame.requestId,
     ...base,
     ...watermarksFor(mine, true),
   };
-  if (outcome.kind !== 'moved') return reply;
+  if (pushes === undefined) return reply;
   // The receipt is stored: the caller is answered now, whatever the other connections do.
-  return replyBeforePushes(deps, caller, reply, pushStatus(deps, caller, membership.peer, frame, mine));
+  return replyBeforePushes(deps, caller, reply, pushes);
 }
 
 /** Tells the sender's devices and the caller's other devices that the caller's watermark moved. */

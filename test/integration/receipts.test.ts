@@ -218,3 +218,28 @@ describe('conversation list', () => {
     });
   });
 });
+
+describe('a receipt without a requestId', () => {
+  it('moves the watermark and tells the peer, and the caller gets no reply', async () => {
+    const [quinn, rosa] = await Promise.all([open('quinn', 'q1'), open('rosa', 'r1')]);
+    const [, last] = await sendMany(quinn, 'rosa', 2, (i) => `q${i}`, 1);
+    const onQuinn = quinn.next(statusFrom('rosa', (f) => f.seen === last?.seq));
+    rosa.send({ action: 'receipt', conversationId: 'quinn:rosa', status: 'seen', upTo: last?.seq });
+    expect(await onQuinn).toMatchObject({ conversationId: 'quinn:rosa', delivered: 2, seen: 2 });
+
+    // Frames of one connection run concurrently (on AWS as here), so a later request alone proves
+    // nothing. The receipt's log line comes after anything its invocation posted, and a route response
+    // goes out as the invocation returns, well before a request sent after that line is answered.
+    const handled = () =>
+      harness.runtime.telemetry
+        .logs()
+        .filter(
+          (record) =>
+            record.message === 'frame handled' && record.action === 'receipt' && record.userId === 'rosa',
+        );
+    await expect.poll(() => handled().length).toBe(1);
+    const history = await rosa.request({ action: 'getMessages', conversationId: 'quinn:rosa' });
+    expect((history.messages as Frame[]).map((m) => m.status)).toEqual(['seen', 'seen']);
+    expect(rosa.received.filter((f) => f.type === 'status' || f.type === 'error')).toEqual([]);
+  });
+});
