@@ -155,7 +155,6 @@ export class ChatClient extends Emitter<ClientEvents> {
   private receiptTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly receiptsDue = new Set<string>();
   private readonly seenToReport = new Map<string, number>();
-  private readonly receiptsInFlight = new Set<string>();
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly opened = new Set<{ resolve: () => void; reject: (error: ChatClientError) => void }>();
   /** The conversations this user muted, as the last `conversations` or `conversationMuted` said. */
@@ -343,6 +342,24 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (upTo <= this.store.seenUpTo(conversationId)) return;
     this.seenToReport.set(conversationId, Math.max(upTo, this.seenToReport.get(conversationId) ?? 0));
     this.scheduleReceipts([conversationId]);
+  }
+
+  /**
+   * Reports a watermark now, as the client does by itself after `receiptDelayMs` (apps leave receipts
+   * to it and `markSeen`). Sent without a requestId, so the server answers only a failure, as an
+   * `error` event: a reply would be one more billed message per receipt. Returns false, sending
+   * nothing, when no socket is open. A receipt lost with its socket is covered by the next one,
+   * watermarks being cumulative; until then the server's cursor for this device is behind, so the next
+   * sync sends those messages again and the store owes their "delivered" again.
+   */
+  sendReceipt(conversationId: string, status: 'delivered' | 'seen', upTo: number): boolean {
+    if (this.socket?.readyState !== OPEN) return false;
+    this.sendFrame({ action: 'receipt', conversationId, status, upTo });
+    this.store.reported(conversationId, status, upTo);
+    if (status === 'seen' && (this.seenToReport.get(conversationId) ?? 0) <= upTo) {
+      this.seenToReport.delete(conversationId);
+    }
+    return true;
   }
 
   /** Best effort, no reply: dropped while disconnected; a refusal comes as an `error` event. */
@@ -543,7 +560,6 @@ export class ChatClient extends Emitter<ClientEvents> {
   private dropSocket(reason: string): void {
     this.socket = undefined;
     clearTimeout(this.heartbeatTimer);
-    this.receiptsInFlight.clear();
     this.outbox.disconnected();
     for (const [requestId, pending] of this.requests) {
       clearTimeout(pending.timer);
@@ -705,7 +721,7 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /**
    * One "seen" covers "delivered" as well, so an open conversation costs one receipt per burst.
-   * Receipts that fail stay owed and go with the next change or connection.
+   * Receipts owed while no socket is open go with the next change or connection.
    */
   private sendReceipts(conversationId: string): void {
     if (this.socket?.readyState !== OPEN) return;
@@ -714,31 +730,6 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (seen !== undefined) this.sendReceipt(conversationId, 'seen', seen);
     if (delivered !== undefined && delivered > (seen ?? 0))
       this.sendReceipt(conversationId, 'delivered', delivered);
-  }
-
-  private sendReceipt(conversationId: string, status: 'delivered' | 'seen', upTo: number): void {
-    const key = `${status} ${conversationId}`;
-    if (this.receiptsInFlight.has(key)) return;
-    this.receiptsInFlight.add(key);
-    const done = () => {
-      this.receiptsInFlight.delete(key);
-      this.scheduleReceipts([conversationId]);
-    };
-    this.request('receipt', { conversationId, status, upTo }).then(
-      () => {
-        this.store.reported(conversationId, status, upTo);
-        if (status === 'seen' && (this.seenToReport.get(conversationId) ?? 0) <= upTo) {
-          this.seenToReport.delete(conversationId);
-        }
-        done();
-      },
-      (error: unknown) => {
-        this.receiptsInFlight.delete(key);
-        if (!isDisconnected(error)) {
-          console.warn(`receipt for ${conversationId} failed`, error);
-        }
-      },
-    );
   }
 
   /** A hole in the seqs is usually a push overtaken by a later one; if it lasts, fetch what is missing. */

@@ -26,7 +26,7 @@ interface Conversation {
   readonly owedBySync: Set<number>;
   /** The highest seq held. */
   highest: number;
-  /** Highest "delivered" this device reported and the server accepted. */
+  /** Highest "delivered" this device reported (sent on an open socket; a sync below it reopens it). */
   deviceDelivered: number;
   /** This user's "seen" watermark, from any of their devices. */
   seen: number;
@@ -59,7 +59,12 @@ export class MessageStore {
     const added: ChatMessage[] = [];
     for (const incoming of messages) {
       const conversation = this.conversation(incoming.conversationId);
-      if (origin === 'sync') conversation.owedBySync.add(incoming.seq);
+      if (origin === 'sync') {
+        conversation.owedBySync.add(incoming.seq);
+        // The server syncs from this device's cursor: a message below what we reported means that
+        // receipt was lost with its socket, so it is owed again.
+        conversation.deviceDelivered = Math.min(conversation.deviceDelivered, incoming.seq - 1);
+      }
       if (conversation.messages.has(incoming.seq)) continue;
       const message = toChatMessage(incoming);
       conversation.messages.set(message.seq, message);
@@ -156,7 +161,7 @@ export class MessageStore {
     return conversation.highest > conversation.runEnd ? conversation.runEnd : undefined;
   }
 
-  /** The server accepted this device's receipt; "seen" implies "delivered". */
+  /** This device sent its receipt; "seen" implies "delivered". */
   reported(conversationId: string, status: 'delivered' | 'seen', upTo: number): void {
     const conversation = this.conversation(conversationId);
     conversation.deviceDelivered = Math.max(conversation.deviceDelivered, upTo);

@@ -359,33 +359,41 @@ describe('receipts', () => {
     expect(socket.frames('receipt')).toMatchObject([{ status: 'seen', upTo: 2 }]);
   });
 
-  it('sends a failed receipt again on the next connection', async () => {
+  it('sends a receipt owed while disconnected on the next connection', async () => {
     const socket = await openClient();
     socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1)] });
-    await vi.advanceTimersByTimeAsync(250);
     socket.close(1006);
     await vi.advanceTimersByTimeAsync(250);
+    expect(socket.frames('receipt')).toHaveLength(0);
     const next = FakeSocket.latest();
     next.open();
     await vi.advanceTimersByTimeAsync(250);
     expect(next.frames('receipt')).toMatchObject([{ status: 'delivered', upTo: 1 }]);
   });
 
-  it('does not report a run again once the server accepted it', async () => {
+  it('sends receipts without a requestId and does not report a run again once sent', async () => {
     const socket = await openClient();
     socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1)] });
     await vi.advanceTimersByTimeAsync(250);
-    socket.reply('receipt', (requestId) => ({
-      type: 'status',
-      requestId,
-      conversationId: 'alice:bob',
-      userId: 'alice',
-      delivered: 1,
-      seen: 0,
-    }));
     socket.push({ type: 'message', ...message(1) });
     await vi.advanceTimersByTimeAsync(1000);
-    expect(socket.frames('receipt')).toHaveLength(1);
+    const receipts = socket.frames('receipt');
+    expect(receipts).toMatchObject([{ status: 'delivered', upTo: 1 }]);
+    expect(receipts[0]).not.toHaveProperty('requestId');
+  });
+
+  it('reports again a run that the next sync sends back: its receipt was lost with the socket', async () => {
+    const socket = await openClient();
+    socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1), message(2)] });
+    await vi.advanceTimersByTimeAsync(250);
+    expect(socket.frames('receipt')).toMatchObject([{ status: 'delivered', upTo: 2 }]);
+    socket.close(1006);
+    await vi.advanceTimersByTimeAsync(250);
+    const next = FakeSocket.latest();
+    next.open();
+    next.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(2)] });
+    await vi.advanceTimersByTimeAsync(250);
+    expect(next.frames('receipt')).toMatchObject([{ status: 'delivered', upTo: 2 }]);
   });
 
   it('fetches a hole in the seqs that does not fill by itself', async () => {

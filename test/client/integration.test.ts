@@ -10,10 +10,12 @@ type Listener = (event: never) => void;
 
 /**
  * A `ws` socket that can lose the connection right after the server answered a sendMessage, before the
- * client reads the ack: the message is stored, and the client cannot know it.
+ * client reads the ack: the message is stored, and the client cannot know it. It keeps every frame
+ * written to it, to show what the library sends.
  */
 class LossySocket implements SocketLike {
   static dropNextAck = false;
+  static readonly sent: Record<string, unknown>[] = [];
   private readonly ws: WebSocket;
 
   constructor(url: string) {
@@ -25,6 +27,7 @@ class LossySocket implements SocketLike {
   }
 
   send(data: string): void {
+    LossySocket.sent.push(JSON.parse(data) as Record<string, unknown>);
     this.ws.send(data);
   }
 
@@ -137,6 +140,21 @@ describe('the client library against the local runtime', () => {
     expect(alice.pending().map((m) => m.text)).toEqual(['Written offline']);
     await expect(ack).resolves.toMatchObject({ duplicate: false });
     expect((await bobGets).messageId).toBe((await ack).messageId);
+  });
+
+  it('sends receipts without a requestId, and the peer still gets their status', async () => {
+    const bobGets = bob.next('message', (event) => event.text === 'Read me');
+    const ack = await alice.sendMessage('bob', 'Read me');
+    await bobGets;
+    const aliceSees = alice.next('status', (event) => event.userId === 'bob' && (event.seen ?? 0) >= ack.seq);
+    bob.markSeen('alice:bob', ack.seq);
+    expect(await aliceSees).toMatchObject({ conversationId: 'alice:bob', seen: ack.seq });
+    const receipts = LossySocket.sent.filter(
+      (frame) => frame.action === 'receipt' && frame.status === 'seen' && frame.upTo === ack.seq,
+    );
+    expect(receipts).toEqual([
+      { action: 'receipt', conversationId: 'alice:bob', status: 'seen', upTo: ack.seq },
+    ]);
   });
 
   it('sends a photo with sendMedia: uploaded with fetch, downloaded by the peer byte for byte', async () => {
