@@ -296,14 +296,23 @@ export async function runCost(
     advance('receipts');
     const receipts: Record<'delivered' | 'seen', Usage> = { delivered: emptyUsage(), seen: emptyUsage() };
     for (const status of ['delivered', 'seen'] as const) {
+      // As the library sends them: no requestId, so no reply; the sender's `status` shows it was stored.
       receipts[status] = await measure(seqs.length, async () => {
         for (const upTo of seqs) {
-          await withRetries(() => recipient.request('receipt', { conversationId, status, upTo }));
+          const moved = sender.next(
+            'status',
+            (event) =>
+              event.userId === RECIPIENT && (status === 'seen' ? (event.seen ?? 0) : event.delivered) >= upTo,
+            EVENT_TIMEOUT_MS,
+          );
+          if (!recipient.sendReceipt(conversationId, status, upTo))
+            throw new Error('The recipient is offline');
+          await moved;
         }
       });
       add({
         flow: `receipt-${status}`,
-        label: `"${status}" receipt (reply + status post to the sender)`,
+        label: `"${status}" receipt without a requestId (no reply; status post to the sender)`,
         unit: 'receipt',
         source: 'measured',
         note: undefined,
