@@ -337,9 +337,13 @@ export class ChatClient extends Emitter<ClientEvents> {
     return this.outbox.pending(conversationId);
   }
 
-  /** The app displayed every message of the conversation up to `upTo`; reported soon, in one receipt. */
+  /**
+   * The app displayed every message of the conversation up to `upTo`; reported soon, in one receipt.
+   * This device's unread counts take it at once: no reply to the receipt will come to tell them.
+   */
   markSeen(conversationId: string, upTo: number): void {
     if (upTo <= this.store.seenUpTo(conversationId)) return;
+    this.store.setSeen(conversationId, upTo);
     this.seenToReport.set(conversationId, Math.max(upTo, this.seenToReport.get(conversationId) ?? 0));
     this.scheduleReceipts([conversationId]);
   }

@@ -355,6 +355,8 @@ describe('receipts', () => {
     const socket = await openClient();
     socket.push({ type: 'sync', conversationId: 'alice:bob', messages: [message(1), message(2)] });
     client.markSeen('alice:bob', 2);
+    // Unread counts on this device follow at once, before the receipt goes (it gets no reply).
+    expect(client.store.seenUpTo('alice:bob')).toBe(2);
     await vi.advanceTimersByTimeAsync(250);
     expect(socket.frames('receipt')).toMatchObject([{ status: 'seen', upTo: 2 }]);
   });
