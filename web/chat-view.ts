@@ -344,8 +344,10 @@ export class ChatView {
     for (const [id, node] of this.mediaNodes) if (!node.element.isConnected) this.mediaNodes.delete(id);
     this.watchPeerRows();
     this.renderHistoryState();
-    if (!this.landed && this.unreadAfter !== undefined) this.land();
-    else if (keepBottomOffset) this.log.scrollTop = this.log.scrollHeight - fromBottom;
+    if (!this.landed && this.unreadAfter !== undefined) {
+      this.land();
+      this.markSeen();
+    } else if (keepBottomOffset) this.log.scrollTop = this.log.scrollHeight - fromBottom;
     else if (atBottom) this.scrollToEnd();
     this.renderJump();
   }
@@ -648,7 +650,9 @@ export class ChatView {
    * receipt is a watermark, so it reports the newest one displayed.
    */
   private markSeen(): void {
-    if (document.visibilityState !== 'visible') return;
+    // Until the view has landed, the unread divider is not placed yet: marking rows seen now would move
+    // this user's watermark under it (the client counts a "seen" at once), and the divider would vanish.
+    if (document.visibilityState !== 'visible' || !this.landed) return;
     let newest = 0;
     for (const element of this.onScreen) {
       newest = Math.max(newest, Number((element as HTMLElement).dataset.seq));
