@@ -5,7 +5,7 @@ import { count, logger } from '../adapters/observability/telemetry';
 import { readVapidSecret } from '../adapters/push/vapid-secret';
 import { WebPushSender } from '../adapters/push/web-push-sender';
 import { deliverPush } from '../core/push';
-import { requireEnv } from './wiring/config';
+import { awsConfigFromEnv, requireEnv } from './wiring/config';
 import {
   conversationStoreFromEnv,
   messageStoreFromEnv,
@@ -30,7 +30,7 @@ function sender(): Promise<WebPushSender> {
   pushSender ??= (
     localPrivateKey
       ? Promise.resolve({ publicKey: config.vapidPublicKey, privateKey: localPrivateKey })
-      : readVapidSecret(requireEnv(ENV.vapidSecretArn))
+      : readVapidSecret(requireEnv(ENV.vapidSecretArn), awsConfigFromEnv())
   )
     .then((keys) => new WebPushSender({ ...keys, subject }, PUSH.requestTimeoutMs, systemClock))
     .catch((error: unknown) => {
